@@ -1,0 +1,551 @@
+package content
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrInvalid is wrapped by every error that rejects a document.
+var ErrInvalid = errors.New("invalid article")
+
+// Problem is one reason a document was rejected. Field is a JSON path such as
+// "published" or "authors[1].email"; it is empty when the document as a whole
+// is at fault.
+type Problem struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// InvalidError rejects one document and says every problem found in it.
+type InvalidError struct {
+	Key      string
+	Problems []Problem
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Key)
+	for i, p := range e.Problems {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		if p.Field != "" {
+			b.WriteString(p.Field)
+			b.WriteString(": ")
+		}
+		b.WriteString(p.Reason)
+	}
+	return b.String()
+}
+
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+const (
+	maxIDLength      = 200
+	titleCut         = 100 // characters in a title derived from the summary
+	summaryCut       = 300 // characters in a summary derived from the content
+	maxDocumentBytes = 8 << 20
+)
+
+var (
+	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	languagePattern = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
+	utf8BOM         = []byte("\xef\xbb\xbf")
+)
+
+// Parse reads one article document. key names it in errors; naive local
+// times are read in loc (UTC when nil). A rejected document yields an
+// *InvalidError listing every problem found.
+func Parse(key string, data []byte, loc *time.Location) (*Article, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := decoder{key: key, loc: loc}
+	a := d.parse(data)
+	if len(d.problems) > 0 {
+		return nil, &InvalidError{Key: key, Problems: d.problems}
+	}
+	return a, nil
+}
+
+type decoder struct {
+	key      string
+	loc      *time.Location
+	fields   map[string]json.RawMessage
+	problems []Problem
+}
+
+func (d *decoder) fail(field, format string, args ...any) {
+	d.problems = append(d.problems, Problem{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) parse(data []byte) *Article {
+	if len(data) > maxDocumentBytes {
+		d.fail("", "document is larger than %d bytes", maxDocumentBytes)
+		return nil
+	}
+	if !utf8.Valid(data) {
+		d.fail("", "document is not valid UTF-8 (at byte %d)", invalidUTF8Offset(data))
+		return nil
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := json.Unmarshal(data, &d.fields); err != nil {
+		var syn *json.SyntaxError
+		switch {
+		case errors.As(err, &syn):
+			line, col := position(data, syn.Offset)
+			d.fail("", "not valid JSON: %s (line %d, column %d)", syn.Error(), line, col)
+		case d.fields == nil:
+			d.fail("", "document is not a JSON object")
+		default:
+			d.fail("", "not valid JSON: %v", err)
+		}
+		return nil
+	}
+	if d.fields == nil { // the literal null
+		d.fail("", "document is not a JSON object")
+		return nil
+	}
+
+	a := &Article{Key: d.key}
+	a.ID = d.id()
+	a.URL = d.url("url", d.fields["url"], true)
+	title := line(d.str("title", d.fields["title"]))
+	a.Summary = strings.TrimSpace(Clean(d.str("summary", d.fields["summary"])))
+	a.ContentHTML = Clean(d.str("content_html", d.fields["content_html"]))
+	a.Authors = d.authors()
+	a.Categories = d.labels("categories")
+	a.Tags = d.labels("tags")
+	a.Language = d.language()
+	a.Published = d.time("published", true)
+	a.Updated = d.time("updated", false)
+	a.Image = d.image()
+	a.Enclosures = d.enclosures()
+	a.Source = d.source()
+	a.Rights = line(d.str("rights", d.fields["rights"]))
+	a.Status = d.status()
+
+	if a.Updated.IsZero() || a.Updated.Before(a.Published) {
+		a.Updated = a.Published
+	}
+	if a.Summary != "" {
+		a.SummaryText = Text(a.Summary)
+	} else if a.ContentHTML != "" {
+		a.SummaryText = Cut(Text(a.ContentHTML), summaryCut)
+		a.Summary = escapeHTML(a.SummaryText)
+	}
+	switch {
+	case title != "":
+		a.Title = title
+	case a.Summary != "":
+		a.Title = Cut(a.SummaryText, titleCut)
+	}
+	if a.Title == "" {
+		if _, ok := d.fields["title"]; ok {
+			d.fail("title", "is empty, and there is no summary to derive one from")
+		} else {
+			d.fail("title", "one of title or summary is required")
+		}
+	}
+	return a
+}
+
+// kind names the JSON kind of a raw value for error messages.
+func kind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func absent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// str decodes an optional string; a value of another kind is a problem.
+func (d *decoder) str(field string, raw json.RawMessage) string {
+	if absent(raw) {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		d.fail(field, "must be a string, got %s", kind(raw))
+		return ""
+	}
+	return s
+}
+
+func (d *decoder) object(field string, raw json.RawMessage) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		d.fail(field, "must be an object, got %s", kind(raw))
+		return nil
+	}
+	return m
+}
+
+func (d *decoder) list(field string, raw json.RawMessage) []json.RawMessage {
+	var l []json.RawMessage
+	if err := json.Unmarshal(raw, &l); err != nil {
+		d.fail(field, "must be a list, got %s", kind(raw))
+		return nil
+	}
+	return l
+}
+
+func (d *decoder) count(field string, raw json.RawMessage) int64 {
+	if absent(raw) {
+		return 0
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		d.fail(field, "must be a number, got %s", kind(raw))
+		return 0
+	}
+	i, err := strconv.ParseInt(n.String(), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(n.String(), 64)
+		if ferr != nil || f != float64(int64(f)) {
+			d.fail(field, "must be a whole number, got %s", n)
+			return 0
+		}
+		i = int64(f)
+	}
+	if i < 0 {
+		d.fail(field, "must not be negative, got %d", i)
+		return 0
+	}
+	return i
+}
+
+func (d *decoder) id() string {
+	raw, ok := d.fields["id"]
+	if !ok || absent(raw) {
+		d.fail("id", "is required")
+		return ""
+	}
+	id := d.str("id", raw)
+	switch {
+	case id == "" && kind(raw) == "a string":
+		d.fail("id", "is empty")
+	case utf8.RuneCountInString(id) > maxIDLength:
+		d.fail("id", "is longer than %d characters", maxIDLength)
+	case id != "" && !idPattern.MatchString(id):
+		d.fail("id", "may hold only A-Z a-z 0-9 . _ -, got %q", id)
+	}
+	return id
+}
+
+// url checks an absolute http or https URL.
+func (d *decoder) url(field string, raw json.RawMessage, required bool) string {
+	if absent(raw) {
+		if required {
+			d.fail(field, "is required")
+		}
+		return ""
+	}
+	s := strings.TrimSpace(d.str(field, raw))
+	if s == "" {
+		if required && kind(raw) == "a string" {
+			d.fail(field, "is empty")
+		}
+		return ""
+	}
+	if err := checkURL(s); err != nil {
+		d.fail(field, "%v", err)
+		return ""
+	}
+	return s
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("is not a URL: %q", s)
+	}
+	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
+		return fmt.Errorf("must be an absolute http or https URL, got %q", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host: %q", s)
+	}
+	return nil
+}
+
+func (d *decoder) authors() []Author {
+	raw := d.fields["authors"]
+	if absent(raw) {
+		return nil
+	}
+	var out []Author
+	for i, item := range d.list("authors", raw) {
+		field := fmt.Sprintf("authors[%d]", i)
+		if absent(item) {
+			continue
+		}
+		m := d.object(field, item)
+		if m == nil {
+			continue
+		}
+		a := Author{
+			Name:  line(d.str(field+".name", m["name"])),
+			Email: strings.TrimSpace(d.str(field+".email", m["email"])),
+			URL:   d.url(field+".url", m["url"], false),
+		}
+		if a.Email != "" && !plausibleEmail(a.Email) {
+			d.fail(field+".email", "is not an email address: %q", a.Email)
+			a.Email = ""
+		}
+		if a.Name == "" {
+			a.Name = a.Email
+		}
+		if a.Name == "" {
+			continue // neither name nor email: dropped, as the format says
+		}
+		if !containsAuthor(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func containsAuthor(list []Author, a Author) bool {
+	for _, b := range list {
+		if b == a {
+			return true
+		}
+	}
+	return false
+}
+
+func plausibleEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && strings.Count(s, "@") == 1 &&
+		!strings.ContainsAny(s, " \t\r\n<>()[],;:\"")
+}
+
+// labels reads a list of category or tag strings: cleaned, blank ones
+// dropped, duplicates removed, order kept.
+func (d *decoder) labels(field string) []string {
+	raw := d.fields[field]
+	if absent(raw) {
+		return nil
+	}
+	var out []string
+	for i, item := range d.list(field, raw) {
+		s := line(d.str(fmt.Sprintf("%s[%d]", field, i), item))
+		if s != "" && !containsString(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, t := range list {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) language() string {
+	s := strings.TrimSpace(d.str("language", d.fields["language"]))
+	if s != "" && !languagePattern.MatchString(s) {
+		d.fail("language", "is not a BCP 47 language tag: %q", s)
+		return ""
+	}
+	return s
+}
+
+func (d *decoder) time(field string, required bool) time.Time {
+	raw := d.fields[field]
+	if absent(raw) {
+		if required {
+			d.fail(field, "is required")
+		}
+		return time.Time{}
+	}
+	s := d.str(field, raw)
+	if s == "" {
+		if kind(raw) == "a string" {
+			d.fail(field, "is empty")
+		}
+		return time.Time{}
+	}
+	t, err := ParseTime(s, d.loc)
+	if err != nil {
+		d.fail(field, "%v", err)
+	}
+	return t
+}
+
+func (d *decoder) image() *Image {
+	raw := d.fields["image"]
+	if absent(raw) {
+		return nil
+	}
+	m := d.object("image", raw)
+	if m == nil {
+		return nil
+	}
+	img := &Image{
+		URL:    d.url("image.url", m["url"], true),
+		Type:   mediaType(d.str("image.type", m["type"])),
+		Length: d.count("image.length", m["length"]),
+		Alt:    line(d.str("image.alt", m["alt"])),
+	}
+	if img.URL == "" {
+		return nil
+	}
+	return img
+}
+
+func (d *decoder) enclosures() []Enclosure {
+	raw := d.fields["enclosures"]
+	if absent(raw) {
+		return nil
+	}
+	var out []Enclosure
+	for i, item := range d.list("enclosures", raw) {
+		field := fmt.Sprintf("enclosures[%d]", i)
+		if absent(item) {
+			continue
+		}
+		m := d.object(field, item)
+		if m == nil {
+			continue
+		}
+		e := Enclosure{
+			URL:      d.url(field+".url", m["url"], true),
+			Type:     mediaType(d.str(field+".type", m["type"])),
+			Length:   d.count(field+".length", m["length"]),
+			Duration: d.count(field+".duration", m["duration"]),
+		}
+		if e.Type == "" {
+			if _, ok := m["type"]; !ok || kind(m["type"]) == "a string" || absent(m["type"]) {
+				d.fail(field+".type", "is required (a media type such as audio/mpeg)")
+			}
+		}
+		if e.URL != "" && e.Type != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// mediaType trims a media type and drops one that cannot be one
+// (no slash, or spaces inside).
+func mediaType(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "/") || strings.ContainsAny(s, " \t\r\n\"<>") {
+		return ""
+	}
+	return s
+}
+
+func (d *decoder) source() *Source {
+	raw := d.fields["source"]
+	if absent(raw) {
+		return nil
+	}
+	m := d.object("source", raw)
+	if m == nil {
+		return nil
+	}
+	s := &Source{
+		Name: line(d.str("source.name", m["name"])),
+		URL:  d.url("source.url", m["url"], false),
+	}
+	if s.Name == "" {
+		d.fail("source.name", "is required when source is given")
+		return nil
+	}
+	return s
+}
+
+func (d *decoder) status() Status {
+	s := d.str("status", d.fields["status"])
+	switch Status(strings.TrimSpace(s)) {
+	case "", StatusPublished:
+		return StatusPublished
+	case StatusDraft:
+		return StatusDraft
+	case StatusDeleted:
+		return StatusDeleted
+	}
+	if kind(d.fields["status"]) == "a string" {
+		d.fail("status", "must be published, draft or deleted, got %q", s)
+	}
+	return StatusDraft // never publish what we could not read
+}
+
+// ParseTime reads an RFC 3339 time, or a naive local time
+// "YYYY-MM-DD HH:MM:SS" / "YYYY-MM-DDTHH:MM:SS" in loc. The result is cut to
+// whole seconds.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	v := strings.TrimSpace(s)
+	if len(v) >= 11 && (v[10] == ' ' || v[10] == 't') {
+		v = v[:10] + "T" + v[11:]
+	}
+	if n := len(v); n > 0 && v[n-1] == 'z' {
+		v = v[:n-1] + "Z"
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.Truncate(time.Second), nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05", v, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", v, loc); err == nil {
+		return t.Truncate(time.Second), nil
+	}
+	return time.Time{}, fmt.Errorf("is not an RFC 3339 time or a local time YYYY-MM-DD HH:MM:SS: %q", s)
+}
+
+func invalidUTF8Offset(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return line, col
+}

@@ -1,0 +1,226 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Folder stores objects as files below a directory. Keys cannot reach
+// outside it: every access goes through an os.Root.
+type Folder struct {
+	dir string
+}
+
+// NewFolder returns a store over dir; the directory is created on the first
+// write if it does not exist.
+func NewFolder(dir string) *Folder { return &Folder{dir: dir} }
+
+// String names the store in messages.
+func (f *Folder) String() string { return f.dir }
+
+func (f *Folder) root(create bool) (*os.Root, error) {
+	if create {
+		if err := os.MkdirAll(f.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("folder store: %w", err)
+		}
+	}
+	r, err := os.OpenRoot(f.dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("folder store: %s: %w", f.dir, ErrNotFound)
+		}
+		return nil, fmt.Errorf("folder store: %w", err)
+	}
+	return r, nil
+}
+
+// List returns the objects whose keys start with prefix, sorted by key.
+// A missing directory is an error wrapping ErrNotFound.
+func (f *Folder) List(ctx context.Context, prefix string) ([]Info, error) {
+	r, err := f.root(false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []Info
+	err = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != "." {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil // temporary files of unfinished writes
+		}
+		if d.IsDir() {
+			if p != "." && !strings.HasPrefix(p+"/", prefix) && !strings.HasPrefix(prefix, p+"/") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !strings.HasPrefix(p, prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, Info{Key: p, Size: info.Size(), ModTime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("folder store: list %s: %w", prefix, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Get reads one object.
+func (f *Folder) Get(ctx context.Context, key string) (*Object, error) {
+	return f.GetIfChanged(ctx, key, "")
+}
+
+// GetIfChanged reads one object unless its version is still version, in
+// which case it returns ErrNotModified.
+func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, fmt.Errorf("folder store: get %q: %w", key, err)
+	}
+	r, err := f.root(false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	file, err := r.Open(key)
+	if err != nil {
+		return nil, fmt.Errorf("folder store: get %s: %w", key, notFound(err))
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("folder store: get %s: %w", key, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("folder store: get %s: %w", key, ErrNotFound)
+	}
+	v := strconv.FormatInt(info.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(info.Size(), 36)
+	if version != "" && v == version {
+		return nil, ErrNotModified
+	}
+	body := make([]byte, 0, info.Size())
+	buf := bytes.NewBuffer(body)
+	if _, err := buf.ReadFrom(file); err != nil {
+		return nil, fmt.Errorf("folder store: get %s: %w", key, err)
+	}
+	body = buf.Bytes()
+	return &Object{
+		Key:         key,
+		Body:        body,
+		ContentType: TypeByKey(key),
+		Hash:        Hash(body),
+		ModTime:     info.ModTime(),
+		Version:     v,
+	}, nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
+		return ErrInvalidKey
+	}
+	return err
+}
+
+// Put writes o.Body under o.Key, atomically (a temporary file renamed into
+// place), unless the stored bytes are already the same: then it writes
+// nothing and reports changed false. Folders keep no metadata: the content
+// type of a file follows from its name.
+func (f *Folder) Put(ctx context.Context, o *Object) (changed bool, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return false, fmt.Errorf("folder store: put %q: %w", o.Key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	r, err := f.root(true)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	if old, err := r.ReadFile(o.Key); err == nil && bytes.Equal(old, o.Body) {
+		return false, nil
+	}
+	if dir := path.Dir(o.Key); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
+		}
+	}
+	tmp := path.Join(path.Dir(o.Key), "."+path.Base(o.Key)+"."+randomSuffix()+".tmp")
+	if err := writeFile(r, tmp, o.Body); err != nil {
+		_ = r.Remove(tmp)
+		return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
+	}
+	if err := r.Rename(tmp, o.Key); err != nil {
+		_ = r.Remove(tmp)
+		return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
+	}
+	return true, nil
+}
+
+func writeFile(r *os.Root, name string, body []byte) error {
+	file, err := r.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := file.Write(body); err != nil {
+		file.Close()
+		return err
+	}
+	if err := file.Sync(); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Delete removes one object; deleting a missing object is not an error.
+func (f *Folder) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return fmt.Errorf("folder store: delete %q: %w", key, err)
+	}
+	r, err := f.root(false)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("folder store: delete %s: %w", key, err)
+	}
+	return nil
+}

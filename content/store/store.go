@@ -1,0 +1,80 @@
+// Package store keeps objects under keys: the publisher's article documents
+// and the published site. Every store (a local folder; S3) keeps the same
+// contract, checked by the one conformance suite in storetest.
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"mime"
+	"path"
+	"strings"
+	"time"
+)
+
+// Errors every store returns, checked with errors.Is.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrNotModified = errors.New("not modified")
+	ErrInvalidKey  = errors.New("invalid key")
+)
+
+// Object is one stored object.
+type Object struct {
+	Key          string
+	Body         []byte
+	ContentType  string
+	CacheControl string
+	Hash         string    // hex SHA-256 of Body
+	ModTime      time.Time // when the object was last written
+	Version      string    // opaque token for GetIfChanged, set by the store
+}
+
+// Info describes an object without its body.
+type Info struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// Hash returns the hex SHA-256 of b, the content hash stores compare.
+func Hash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckKey accepts slash-separated relative keys with no empty, "." or ".."
+// element.
+func CheckKey(key string) error {
+	if !fs.ValidPath(key) || key == "." || strings.ContainsAny(key, "\\\x00") {
+		return ErrInvalidKey
+	}
+	return nil
+}
+
+// TypeByKey returns the media type published objects get from their name.
+func TypeByKey(key string) string {
+	switch path.Ext(key) {
+	case ".rss":
+		return "application/rss+xml; charset=utf-8"
+	case ".atom":
+		return "application/atom+xml; charset=utf-8"
+	case ".json":
+		if strings.HasPrefix(key, "feeds/") {
+			return "application/feed+json; charset=utf-8"
+		}
+		return "application/json; charset=utf-8"
+	case ".opml":
+		return "text/x-opml; charset=utf-8"
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".xml", ".xsl":
+		return "application/xml; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}

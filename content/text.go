@@ -1,0 +1,154 @@
+package content
+
+import (
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Allowed reports whether XML 1.0 allows r in a document. Every output
+// drops the characters it forbids, JSON Feed included.
+func Allowed(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r == '\t' || r == '\n' || r == '\r'
+	case r < 0xD800:
+		return true
+	case r < 0xE000:
+		return false // surrogates
+	case r < 0xFFFE:
+		return true
+	case r < 0x10000:
+		return false // U+FFFE, U+FFFF
+	default:
+		return r <= unicode.MaxRune
+	}
+}
+
+// Clean drops the characters XML 1.0 forbids and replaces invalid UTF-8 with
+// U+FFFD. It returns s itself when there is nothing to change.
+func Clean(s string) string {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !Allowed(r) || (r == utf8.RuneError && size == 1) {
+			return clean(s, i)
+		}
+		i += size
+	}
+	return s
+}
+
+func clean(s string, from int) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:from])
+	for _, r := range s[from:] { // ranging yields U+FFFD for invalid bytes
+		if Allowed(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// line cleans a one-line plain-text value: forbidden characters dropped,
+// runs of white space (new lines included) folded to one space.
+func line(s string) string {
+	return strings.Join(strings.Fields(Clean(s)), " ")
+}
+
+// Text returns the text of an HTML fragment, as a reader would see it:
+// entities decoded, markup and scripts dropped, white space folded.
+func Text(fragment string) string {
+	if !strings.ContainsAny(fragment, "<&") {
+		return line(fragment)
+	}
+	nodes, err := xhtml.ParseFragment(strings.NewReader(fragment), &xhtml.Node{
+		Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body,
+	})
+	if err != nil { // only reader errors; a strings.Reader has none
+		return line(html.UnescapeString(fragment))
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		text(&b, n)
+	}
+	return line(b.String())
+}
+
+func text(b *strings.Builder, n *xhtml.Node) {
+	switch n.Type {
+	case xhtml.TextNode:
+		b.WriteString(n.Data)
+		return
+	case xhtml.ElementNode:
+		switch n.Data {
+		case "script", "style", "template", "noscript", "head", "title":
+			return
+		case "br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
+			"blockquote", "pre", "figure", "figcaption", "section", "article", "ul", "ol", "table":
+			b.WriteByte(' ')
+			defer b.WriteByte(' ')
+		case "img":
+			for _, a := range n.Attr {
+				if a.Key == "alt" && a.Val != "" {
+					b.WriteString(" " + a.Val + " ")
+				}
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		text(b, c)
+	}
+}
+
+// Cut shortens plain text to about n characters, cutting only between
+// characters (never inside a combining sequence or an emoji sequence),
+// preferring a space near the end for space-separated scripts, and marks the
+// cut with an ellipsis. Text of n characters or fewer is returned as is.
+func Cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	end := 0 // byte offset after n runes
+	for i := 0; i < n; i++ {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	for end > 0 {
+		next, _ := utf8.DecodeRuneInString(s[end:])
+		prev, _ := utf8.DecodeLastRuneInString(s[:end])
+		if !joins(next) && prev != '\u200d' {
+			break
+		}
+		_, size := utf8.DecodeLastRuneInString(s[:end])
+		end -= size
+	}
+	if sp := strings.LastIndexByte(s[:end], ' '); sp > 0 && utf8.RuneCountInString(s[sp:end]) <= n/5 {
+		end = sp
+	}
+	cut := strings.TrimRightFunc(s[:end], func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;:、，；：—-", r)
+	})
+	return cut + "…"
+}
+
+// joins reports whether r continues the character before it: a combining
+// mark, a variation selector, a zero-width joiner or an emoji modifier.
+func joins(r rune) bool {
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) ||
+		r == '\u200d' || (r >= 0xFE00 && r <= 0xFE0F) ||
+		(r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F)
+}
+
+func escapeHTML(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
