@@ -1,0 +1,66 @@
+# feedpub — `make run` builds the example site and serves it on loopback;
+# `make test` installs what the tests need and runs every test.
+
+GO      ?= go
+ADDR    ?= 127.0.0.1:8080
+OUT     ?= out/site
+TOOLS   := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS):$(PATH)
+
+STATICCHECK_VERSION := v0.7.0
+FUZZTIME ?= 10s
+
+.PHONY: run build-site test tools lint unit fuzz bench clean
+
+run: build-site
+	@echo
+	@echo "feeds of the example site, served on http://$(ADDR)/ (Ctrl-C stops):"
+	@echo "  index page     http://$(ADDR)/"
+	@echo "  RSS 2.0        http://$(ADDR)/feeds/index.rss"
+	@echo "  Atom 1.0       http://$(ADDR)/feeds/index.atom"
+	@echo "  JSON Feed 1.1  http://$(ADDR)/feeds/index.json"
+	@echo "  every feed     http://$(ADDR)/feeds.opml"
+	@echo
+	$(GO) run ./functions/serve -feeds $(OUT) -addr $(ADDR)
+
+build-site:
+	$(GO) run ./functions/build -articles examples/articles -site examples/site.yaml -out $(OUT) -base http://$(ADDR)
+
+test: tools lint unit fuzz
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Short runs of every fuzz target (go test -fuzz takes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	staticcheck ./...
+
+# What the tests need, installed on a fresh machine: Go tools into .tools/bin,
+# Debian packages with apt-get when run as root.
+tools: $(TOOLS)/staticcheck
+	@command -v xmllint >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; \
+	  else \
+	    echo "xmllint is missing: install the Debian package libxml2-utils (sudo apt-get install libxml2-utils)"; exit 1; \
+	  fi; }
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+bench:
+	bash bench/renderers.sh
+
+clean:
+	rm -rf out .tools

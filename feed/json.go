@@ -1,0 +1,143 @@
+package feed
+
+import (
+	"io"
+	"time"
+
+	"github.com/feedpub/feedpub/content"
+)
+
+// JSONFeedVersion is the version URL every JSON feed declares.
+const JSONFeedVersion = "https://jsonfeed.org/version/1.1"
+
+// JSON writes f as JSON Feed 1.1: items always present, dates in RFC 3339
+// whole seconds, HTML left unescaped, authors with a mailto: URL when only an
+// email is known.
+func JSON(out io.Writer, f *Feed) error {
+	w := newWriter(out)
+	s := f.Site
+	w.WriteString(`{"version":"` + JSONFeedVersion + `"`)
+	w.WriteString(`,"title":`)
+	w.jsonString(f.Title)
+	w.jsonField("home_page_url", s.URL)
+	w.jsonField("feed_url", f.URL("json"))
+	w.jsonField("description", s.Description)
+	w.jsonField("icon", s.Image)
+	w.jsonField("language", s.Language)
+	w.WriteString(`,"authors":[`)
+	jsonAuthor(w, s.Author)
+	w.WriteString(`],"items":[`)
+	for i, a := range f.Items {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		jsonItem(w, f, a)
+	}
+	w.WriteString("]}\n")
+	return w.flush()
+}
+
+func jsonAuthor(w *writer, a content.Author) {
+	w.WriteString(`{"name":`)
+	w.jsonString(a.Name)
+	url := a.URL
+	if url == "" && a.Email != "" {
+		url = "mailto:" + a.Email
+	}
+	w.jsonField("url", url)
+	w.WriteByte('}')
+}
+
+func jsonItem(w *writer, f *Feed, a *content.Article) {
+	s := f.Site
+	w.WriteString(`{"id":`)
+	w.jsonString(ItemID(s, a))
+	w.jsonField("url", a.URL)
+	w.jsonField("title", a.Title)
+	switch {
+	case s.FullText && a.ContentHTML != "":
+		w.jsonField("content_html", a.ContentHTML)
+	case a.Summary != "":
+		w.jsonField("content_html", a.Summary)
+	default: // an item must carry content_html or content_text
+		w.WriteString(`,"content_text":""`)
+	}
+	w.jsonField("summary", a.SummaryText)
+	if a.Image != nil {
+		w.jsonField("image", a.Image.URL)
+	}
+	w.WriteString(`,"date_published":"`)
+	w.time(a.Published, time.RFC3339)
+	w.WriteString(`","date_modified":"`)
+	w.time(a.Updated, time.RFC3339)
+	w.WriteByte('"')
+	if len(a.Authors) > 0 {
+		w.WriteString(`,"authors":[`)
+		for i, au := range a.Authors {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			jsonAuthor(w, au)
+		}
+		w.WriteByte(']')
+	}
+	if tags := labels(a); len(tags) > 0 {
+		w.WriteString(`,"tags":[`)
+		for i, t := range tags {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.jsonString(t)
+		}
+		w.WriteByte(']')
+	}
+	if a.Language != "" {
+		w.jsonField("language", a.Language)
+	}
+	if len(a.Enclosures) > 0 {
+		w.WriteString(`,"attachments":[`)
+		for i, e := range a.Enclosures {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString(`{"url":`)
+			w.jsonString(e.URL)
+			w.jsonField("mime_type", e.Type)
+			if e.Length > 0 {
+				w.WriteString(`,"size_in_bytes":`)
+				w.int(e.Length)
+			}
+			if e.Duration > 0 {
+				w.WriteString(`,"duration_in_seconds":`)
+				w.int(e.Duration)
+			}
+			w.WriteByte('}')
+		}
+		w.WriteByte(']')
+	}
+	w.WriteByte('}')
+}
+
+// labels is an item's categories then tags, each once: JSON Feed has tags only.
+func labels(a *content.Article) []string {
+	if len(a.Tags) == 0 {
+		return a.Categories
+	}
+	out := make([]string, 0, len(a.Categories)+len(a.Tags))
+	out = append(out, a.Categories...)
+	for _, t := range a.Tags {
+		if !containsLabel(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func containsLabel(list []string, s string) bool {
+	for _, t := range list {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,110 @@
+// Command build publishes a site's feeds: from a folder of article
+// documents to a folder of feeds, index page, OPML list and build report.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/publish"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	articles := fs.String("articles", os.Getenv("FEEDPUB_ARTICLES"), "folder of article documents (env FEEDPUB_ARTICLES)")
+	siteFile := fs.String("site", os.Getenv("FEEDPUB_SITE"), "site definition file (env FEEDPUB_SITE)")
+	out := fs.String("out", os.Getenv("FEEDPUB_OUT"), "folder to publish into (env FEEDPUB_OUT)")
+	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
+	now := fs.String("now", "", "build as if at this RFC 3339 time (for tests and previews)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := configure(ctx, *articles, *siteFile, *out, *base, *now)
+	if err != nil {
+		return err
+	}
+	if isTerminal(stderr) {
+		b.Progress = stderr
+	}
+	start := time.Now()
+	rep, err := b.Run(ctx)
+	if rep != nil {
+		printSummary(stdout, rep, *out, time.Since(start))
+	}
+	return err
+}
+
+func configure(ctx context.Context, articles, siteFile, out, base, now string) (*publish.Build, error) {
+	for _, f := range []struct{ name, value string }{{"-articles", articles}, {"-site", siteFile}, {"-out", out}} {
+		if f.value == "" {
+			return nil, fmt.Errorf("%s is required (see -h)", f.name)
+		}
+	}
+	data, err := store.ReadFile(ctx, siteFile)
+	if err != nil {
+		return nil, err
+	}
+	site, err := feed.ParseSite(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", siteFile, err)
+	}
+	if base != "" {
+		site.BaseURL = base
+	}
+	b := &publish.Build{Site: site}
+	if now != "" {
+		if b.Now, err = time.Parse(time.RFC3339, now); err != nil {
+			return nil, fmt.Errorf("-now: %w", err)
+		}
+	}
+	if b.Articles, err = store.Open(ctx, articles); err != nil {
+		return nil, err
+	}
+	if b.Out, err = store.Open(ctx, out); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func printSummary(w io.Writer, r *publish.Report, out string, took time.Duration) {
+	a := r.Articles
+	fmt.Fprintf(w, "articles: %d read, %d published, %d embargoed, %d drafts, %d deleted, %d rejected\n",
+		a.Read, a.Published, a.Embargoed, a.Drafts, a.Deleted, len(r.Rejected))
+	for _, rej := range r.Rejected {
+		for _, p := range rej.Problems {
+			field := p.Field
+			if field == "" {
+				field = "document"
+			}
+			fmt.Fprintf(w, "  rejected %s: %s: %s\n", rej.Key, field, p.Reason)
+		}
+	}
+	fmt.Fprintf(w, "feeds: %d, files written %d, unchanged %d, in %s (%s)\n",
+		len(r.Feeds), len(r.Written), len(r.Unchanged), out, took.Round(time.Millisecond))
+	if r.NextEmbargo != nil {
+		fmt.Fprintf(w, "next embargo lifts at %s\n", r.NextEmbargo.Format(time.RFC3339))
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
