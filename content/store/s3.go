@@ -1,0 +1,202 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// hashMeta is the object metadata key holding the content hash, so that an
+// unchanged object is recognised with a HEAD instead of a download.
+const hashMeta = "sha256"
+
+// S3 stores objects in an S3 bucket under a key prefix. The client is
+// injected: endpoint, region, credentials and addressing are the caller's.
+type S3 struct {
+	client *s3.Client
+	bucket string
+	prefix string // "" or ending in "/"
+}
+
+// NewS3 returns a store over bucket, with every key below prefix.
+func NewS3(client *s3.Client, bucket, prefix string) *S3 {
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &S3{client: client, bucket: bucket, prefix: prefix}
+}
+
+// String names the store in messages.
+func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
+
+// List returns the objects whose keys start with prefix, sorted by key.
+func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
+	var out []Info
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(s.prefix + prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 store: list %s%s: %w", s, prefix, normalise(err))
+		}
+		for _, o := range page.Contents {
+			key := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
+			if CheckKey(key) != nil {
+				continue // "dir/" markers and keys no folder could hold
+			}
+			out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)})
+		}
+	}
+	return out, nil // S3 lists in key (UTF-8 byte) order already
+}
+
+// Get reads one object.
+func (s *S3) Get(ctx context.Context, key string) (*Object, error) {
+	return s.GetIfChanged(ctx, key, "")
+}
+
+// GetIfChanged reads one object with a conditional GET: when its ETag is
+// still version, S3 answers 304 and this returns ErrNotModified.
+func (s *S3) GetIfChanged(ctx context.Context, key, version string) (*Object, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, fmt.Errorf("s3 store: get %q: %w", key, err)
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)}
+	if version != "" {
+		in.IfNoneMatch = aws.String(version)
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		err = normalise(err)
+		if errors.Is(err, ErrNotModified) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("s3 store: get %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	var buf bytes.Buffer
+	if n := aws.ToInt64(out.ContentLength); n > 0 {
+		buf.Grow(int(n))
+	}
+	if _, err := io.Copy(&buf, out.Body); err != nil {
+		return nil, fmt.Errorf("s3 store: get %s: %w", key, err)
+	}
+	body := buf.Bytes()
+	hash := out.Metadata[hashMeta]
+	if hash == "" {
+		hash = Hash(body)
+	}
+	return &Object{
+		Key:          key,
+		Body:         body,
+		ContentType:  firstNonEmpty(aws.ToString(out.ContentType), TypeByKey(key)),
+		CacheControl: aws.ToString(out.CacheControl),
+		Hash:         hash,
+		ModTime:      aws.ToTime(out.LastModified),
+		Version:      aws.ToString(out.ETag),
+	}, nil
+}
+
+// Put uploads o unless the stored object already has the same content hash
+// (asked with a HEAD), in which case it reports changed false.
+func (s *S3) Put(ctx context.Context, o *Object) (changed bool, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return false, fmt.Errorf("s3 store: put %q: %w", o.Key, err)
+	}
+	hash := o.Hash
+	if hash == "" {
+		hash = Hash(o.Body)
+	}
+	contentType := firstNonEmpty(o.ContentType, TypeByKey(o.Key))
+	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + o.Key)})
+	switch err = normalise(err); {
+	case err == nil:
+		if head.Metadata[hashMeta] == hash && aws.ToString(head.ContentType) == contentType &&
+			aws.ToString(head.CacheControl) == o.CacheControl {
+			return false, nil
+		}
+	case !errors.Is(err, ErrNotFound):
+		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, err)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(s.prefix + o.Key),
+		Body:          bytes.NewReader(o.Body),
+		ContentLength: aws.Int64(int64(len(o.Body))),
+		ContentType:   aws.String(contentType),
+		Metadata:      map[string]string{hashMeta: hash},
+	}
+	if o.CacheControl != "" {
+		in.CacheControl = aws.String(o.CacheControl)
+	}
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, normalise(err))
+	}
+	return true, nil
+}
+
+// Delete removes one object; deleting a missing object is not an error.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return fmt.Errorf("s3 store: delete %q: %w", key, err)
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
+	if err = normalise(err); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("s3 store: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// normalise maps the SDK's not-found and not-modified answers to this
+// package's sentinels, keeping the original error in the chain.
+func normalise(err error) error {
+	if err == nil {
+		return nil
+	}
+	var nsk *s3types.NoSuchKey
+	var nf *s3types.NotFound
+	var nsb *s3types.NoSuchBucket
+	if errors.As(err, &nsk) || errors.As(err, &nf) || errors.As(err, &nsb) {
+		return errors.Join(ErrNotFound, err)
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case 304:
+			return errors.Join(ErrNotModified, err)
+		case 404:
+			return errors.Join(ErrNotFound, err)
+		}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NotModified":
+			return errors.Join(ErrNotModified, err)
+		case "NoSuchKey", "NotFound", "NoSuchBucket":
+			return errors.Join(ErrNotFound, err)
+		}
+	}
+	return err
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
