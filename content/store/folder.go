@@ -11,8 +11,8 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Folder stores objects as files below a directory. Keys cannot reach
@@ -95,10 +95,15 @@ func (f *Folder) Get(ctx context.Context, key string) (*Object, error) {
 }
 
 // GetIfChanged reads one object unless its version is still version, in
-// which case it returns ErrNotModified.
+// which case it returns ErrNotModified. A folder's version is the hash of
+// the file's bytes: modification times can repeat (coarse timestamps, two
+// writes within one tick, copies that keep them), contents cannot.
 func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, fmt.Errorf("folder store: get %q: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("folder store: get %s: %w", key, err)
 	}
 	r, err := f.root(false)
 	if err != nil {
@@ -107,7 +112,7 @@ func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object
 	defer r.Close()
 	file, err := r.Open(key)
 	if err != nil {
-		return nil, fmt.Errorf("folder store: get %s: %w", key, notFound(err))
+		return nil, fmt.Errorf("folder store: get %s: %w", key, rootErr(err))
 	}
 	defer file.Close()
 	info, err := file.Stat()
@@ -117,33 +122,36 @@ func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("folder store: get %s: %w", key, ErrNotFound)
 	}
-	v := strconv.FormatInt(info.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(info.Size(), 36)
-	if version != "" && v == version {
-		return nil, ErrNotModified
-	}
-	body := make([]byte, 0, info.Size())
-	buf := bytes.NewBuffer(body)
+	buf := bytes.NewBuffer(make([]byte, 0, info.Size()+bytes.MinRead))
 	if _, err := buf.ReadFrom(file); err != nil {
 		return nil, fmt.Errorf("folder store: get %s: %w", key, err)
 	}
-	body = buf.Bytes()
+	body := buf.Bytes()
+	hash := Hash(body)
+	if version != "" && version == hash {
+		return nil, ErrNotModified
+	}
 	return &Object{
 		Key:         key,
 		Body:        body,
 		ContentType: TypeByKey(key),
-		Hash:        Hash(body),
+		Hash:        hash,
 		ModTime:     info.ModTime(),
-		Version:     v,
+		Version:     hash,
 	}, nil
 }
 
-func notFound(err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
+// rootErr maps what an os.Root reports to the store's errors: a missing
+// file, or a key below a file ("a/b" when "a" is an object), is
+// ErrNotFound; a path that leaves the folder, through a symbolic link, is
+// ErrInvalidKey.
+func rootErr(err error) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return ErrNotFound
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
-		return ErrInvalidKey
+		return ErrInvalidKey // os.Root's error for it is not exported
 	}
 	return err
 }
@@ -157,7 +165,7 @@ func (f *Folder) Put(ctx context.Context, o *Object) (changed bool, err error) {
 		return false, fmt.Errorf("folder store: put %q: %w", o.Key, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
 	}
 	r, err := f.root(true)
 	if err != nil {
@@ -169,7 +177,7 @@ func (f *Folder) Put(ctx context.Context, o *Object) (changed bool, err error) {
 	}
 	if dir := path.Dir(o.Key); dir != "." {
 		if err := r.MkdirAll(dir, 0o755); err != nil {
-			return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
+			return false, fmt.Errorf("folder store: put %s: %w", o.Key, rootErr(err))
 		}
 	}
 	tmp := path.Join(path.Dir(o.Key), "."+path.Base(o.Key)+"."+randomSuffix()+".tmp")
@@ -206,10 +214,15 @@ func randomSuffix() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Delete removes one object; deleting a missing object is not an error.
+// Delete removes one object; deleting a missing object is not an error,
+// and neither is deleting a key that names a directory (which holds other
+// objects, not one).
 func (f *Folder) Delete(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return fmt.Errorf("folder store: delete %q: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("folder store: delete %s: %w", key, err)
 	}
 	r, err := f.root(false)
 	if errors.Is(err, ErrNotFound) {
@@ -219,7 +232,14 @@ func (f *Folder) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	defer r.Close()
-	if err := r.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	info, err := r.Lstat(key)
+	if err == nil && info.IsDir() {
+		return nil
+	}
+	if err == nil {
+		err = r.Remove(key)
+	}
+	if err = rootErr(err); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("folder store: delete %s: %w", key, err)
 	}
 	return nil

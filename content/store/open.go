@@ -18,6 +18,7 @@ type Bucket interface {
 	GetIfChanged(ctx context.Context, key, version string) (*Object, error)
 	Put(ctx context.Context, o *Object) (changed bool, err error)
 	Delete(ctx context.Context, key string) error
+	PutIfAbsent(ctx context.Context, key string, body []byte) (created bool, err error)
 }
 
 // Open returns the store at location: "s3://bucket/prefix" or a local folder.

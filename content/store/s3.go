@@ -53,8 +53,8 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 		}
 		for _, o := range page.Contents {
 			key := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
-			if CheckKey(key) != nil {
-				continue // "dir/" markers and keys no folder could hold
+			if CheckKey(key) != nil || hidden(key) {
+				continue // "dir/" markers, keys no folder could hold, dot-files as a folder hides them
 			}
 			out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)})
 		}
@@ -199,4 +199,10 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// hidden reports whether any element of key starts with a dot: stores keep
+// such objects (rebuild claims) out of listings.
+func hidden(key string) bool {
+	return strings.HasPrefix(key, ".") || strings.Contains(key, "/.")
 }

@@ -11,12 +11,21 @@ import (
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/content/store/s3test"
+	"github.com/feedpub/feedpub/content/store/storetest"
 )
 
 func newS3(t *testing.T, srv *s3test.Server, prefix string) (*store.S3, string) {
 	t.Helper()
 	bucket := srv.Bucket(t)
 	return store.NewS3(srv.Client(), bucket, prefix), bucket
+}
+
+func TestS3Conformance(t *testing.T) {
+	srv := s3test.Start(t)
+	storetest.Run(t, func(t *testing.T) store.Bucket {
+		st, _ := newS3(t, srv, "prefix/")
+		return st
+	})
 }
 
 func TestS3WritesMetadataAndSkipsUnchanged(t *testing.T) {
@@ -111,5 +120,29 @@ func TestS3PrefixIsolation(t *testing.T) {
 	got, err := a.Get(ctx, "x.json")
 	if err != nil || string(got.Body) != a.String() {
 		t.Fatalf("Get = %v, %v; want the articles/ object", got, err)
+	}
+}
+
+func TestPutIfAbsent(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	s3store, _ := newS3(t, srv, "out")
+	stores := map[string]interface {
+		PutIfAbsent(ctx context.Context, key string, body []byte) (bool, error)
+	}{"folder": store.NewFolder(t.TempDir()), "s3": s3store}
+	for name, st := range stores {
+		t.Run(name, func(t *testing.T) {
+			created, err := st.PutIfAbsent(ctx, ".rebuild/abc", []byte("1"))
+			if err != nil || !created {
+				t.Fatalf("first PutIfAbsent = %v, %v; want true, nil", created, err)
+			}
+			created, err = st.PutIfAbsent(ctx, ".rebuild/abc", []byte("2"))
+			if err != nil || created {
+				t.Fatalf("second PutIfAbsent = %v, %v; want false, nil", created, err)
+			}
+			if _, err := st.PutIfAbsent(ctx, "../escape", nil); !errors.Is(err, store.ErrInvalidKey) {
+				t.Errorf("PutIfAbsent(../escape) error = %v, want ErrInvalidKey", err)
+			}
+		})
 	}
 }

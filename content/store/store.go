@@ -45,11 +45,20 @@ func Hash(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CheckKey accepts slash-separated relative keys with no empty, "." or ".."
-// element.
+// MaxKeyLen is the longest key, in bytes: S3's limit, kept by every store.
+const MaxKeyLen = 1024
+
+// CheckKey accepts slash-separated relative keys in UTF-8, at most
+// MaxKeyLen bytes long, with no empty, "." or ".." element, no backslash
+// and no control character.
 func CheckKey(key string) error {
-	if !fs.ValidPath(key) || key == "." || strings.ContainsAny(key, "\\\x00") {
+	if !fs.ValidPath(key) || key == "." || len(key) > MaxKeyLen {
 		return ErrInvalidKey
+	}
+	for _, c := range []byte(key) {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return ErrInvalidKey
+		}
 	}
 	return nil
 }

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// PutIfAbsent creates key with body only if no object has that key; it
+// reports false, writing nothing, when one does. The check and the write are
+// one step (O_EXCL), so concurrent callers cannot both win.
+func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, error) {
+	if err := CheckKey(key); err != nil {
+		return false, fmt.Errorf("folder store: put-if-absent %q: %w", key, err)
+	}
+	r, err := f.root(true)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	if dir := path.Dir(key); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
+		}
+	}
+	file, err := r.OpenFile(key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
+	}
+	_, err = file.Write(body)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// PutIfAbsent creates key with body only if no object has that key, with an
+// S3 conditional write (If-None-Match: *); it reports false when one does.
+func (s *S3) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, error) {
+	if err := CheckKey(key); err != nil {
+		return false, fmt.Errorf("s3 store: put-if-absent %q: %w", key, err)
+	}
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(s.prefix + key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		IfNoneMatch:   aws.String("*"),
+	})
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && (re.HTTPStatusCode() == 412 || re.HTTPStatusCode() == 409) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("s3 store: put-if-absent %s: %w", key, err)
+	}
+	return true, nil
+}

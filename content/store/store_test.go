@@ -1,0 +1,75 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/content/store/storetest"
+)
+
+func TestCheckKey(t *testing.T) {
+	valid := []string{
+		"a", "index.html", "feeds/index.rss", "feeds/category/热点.rss",
+		"feeds/a b&c+d=e.json", "100% sure.txt", "a..b", "...", "x/...y",
+		".hidden", // valid as a key, though a folder's List hides it
+		strings.Repeat("k", store.MaxKeyLen),
+	}
+	for _, key := range valid {
+		t.Run(fmt.Sprintf("valid %.40q", key), func(t *testing.T) {
+			if err := store.CheckKey(key); err != nil {
+				t.Errorf("CheckKey(%q): got %v, want nil", key, err)
+			}
+		})
+	}
+	invalid := append([]string{"a\tb", "\x1f", "a/\x01", strings.Repeat("k", store.MaxKeyLen+1)}, storetest.InvalidKeys...)
+	for _, key := range invalid {
+		t.Run(fmt.Sprintf("invalid %.40q", key), func(t *testing.T) {
+			if err := store.CheckKey(key); !errors.Is(err, store.ErrInvalidKey) {
+				t.Errorf("CheckKey(%q): got %v, want ErrInvalidKey", key, err)
+			}
+		})
+	}
+}
+
+func TestTypeByKey(t *testing.T) {
+	const (
+		rss      = "application/rss+xml; charset=utf-8"
+		atom     = "application/atom+xml; charset=utf-8"
+		feedJSON = "application/feed+json; charset=utf-8"
+		json     = "application/json; charset=utf-8"
+		opml     = "text/x-opml; charset=utf-8"
+		html     = "text/html; charset=utf-8"
+		xml      = "application/xml; charset=utf-8"
+		binary   = "application/octet-stream"
+	)
+	cases := []struct{ key, want string }{
+		{"feeds/index.rss", rss},
+		{"feeds/category/热点.rss", rss},
+		{"elsewhere.rss", rss},
+		{"feeds/index.atom", atom},
+		{"feeds/category/news.atom", atom},
+		{"feeds/index.json", feedJSON},
+		{"feeds/category/news.json", feedJSON},
+		{"index.json", json},
+		{"feedsx/index.json", json},
+		{"site/feeds/index.json", json},
+		{"feeds.opml", opml},
+		{"index.html", html},
+		{"sitemap.xml", xml},
+		{"feeds/style.xsl", xml},
+		{"logo.png", "image/png"}, // from the mime package
+		{"README", binary},
+		{"data.no-such-extension", binary},
+		{"feeds/index.rss/part", binary},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			if got := store.TypeByKey(c.key); got != c.want {
+				t.Errorf("TypeByKey(%q): got %q, want %q", c.key, got, c.want)
+			}
+		})
+	}
+}
