@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // ErrInvalid is wrapped by every error that rejects a document.
@@ -122,6 +124,7 @@ func (d *decoder) parse(data []byte) *Article {
 	a.URL = d.url("url", d.fields["url"], true)
 	title := line(d.str("title", d.fields["title"]))
 	a.Summary = strings.TrimSpace(Clean(d.str("summary", d.fields["summary"])))
+	summarized := a.Summary != "" // the document has a summary of its own
 	a.ContentHTML = Clean(d.str("content_html", d.fields["content_html"]))
 	a.Authors = d.authors()
 	a.Categories = d.labels("categories")
@@ -144,18 +147,19 @@ func (d *decoder) parse(data []byte) *Article {
 		a.SummaryText = Cut(Text(a.ContentHTML), summaryCut)
 		a.Summary = escapeHTML(a.SummaryText)
 	}
-	switch {
+	// The format requires a title or a summary: a title is derived from the
+	// document's own summary, never from a summary derived from the content.
+	switch raw := d.fields["title"]; {
 	case title != "":
 		a.Title = title
-	case a.Summary != "":
-		a.Title = Cut(a.SummaryText, titleCut)
-	}
-	if a.Title == "" {
-		if _, ok := d.fields["title"]; ok {
-			d.fail("title", "is empty, and there is no summary to derive one from")
-		} else {
-			d.fail("title", "one of title or summary is required")
+	case summarized:
+		if a.Title = Cut(a.SummaryText, titleCut); a.Title == "" {
+			d.fail("title", "is missing, and the summary has no text to derive one from")
 		}
+	case absent(raw):
+		d.fail("title", "one of title or summary is required")
+	case kind(raw) == "a string":
+		d.fail("title", "is blank, and there is no summary to derive one from")
 	}
 	return a
 }
@@ -222,8 +226,8 @@ func (d *decoder) count(field string, raw json.RawMessage) int64 {
 	if absent(raw) {
 		return 0
 	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
+	var n json.Number // also reads a quoted number, which the format does not allow
+	if err := json.Unmarshal(raw, &n); err != nil || kind(raw) != "a number" {
 		d.fail(field, "must be a number, got %s", kind(raw))
 		return 0
 	}
@@ -269,7 +273,7 @@ func (d *decoder) url(field string, raw json.RawMessage, required bool) string {
 		}
 		return ""
 	}
-	s := strings.TrimSpace(d.str(field, raw))
+	s := strings.TrimSpace(Clean(d.str(field, raw)))
 	if s == "" {
 		if required && kind(raw) == "a string" {
 			d.fail(field, "is empty")
@@ -314,7 +318,7 @@ func (d *decoder) authors() []Author {
 		}
 		a := Author{
 			Name:  line(d.str(field+".name", m["name"])),
-			Email: strings.TrimSpace(d.str(field+".email", m["email"])),
+			Email: strings.TrimSpace(Clean(d.str(field+".email", m["email"]))),
 			URL:   d.url(field+".url", m["url"], false),
 		}
 		if a.Email != "" && !plausibleEmail(a.Email) {
@@ -377,7 +381,12 @@ func containsString(list []string, s string) bool {
 
 func (d *decoder) language() string {
 	s := strings.TrimSpace(d.str("language", d.fields["language"]))
-	if s != "" && !languagePattern.MatchString(s) {
+	if s == "" {
+		return ""
+	}
+	// The pattern keeps out what language.Parse would repair ("en_US"); Parse
+	// keeps out well-formed tags with unregistered subtags ("english").
+	if _, err := language.Parse(s); err != nil || !languagePattern.MatchString(s) {
 		d.fail("language", "is not a BCP 47 language tag: %q", s)
 		return ""
 	}
@@ -449,9 +458,12 @@ func (d *decoder) enclosures() []Enclosure {
 			Duration: d.count(field+".duration", m["duration"]),
 		}
 		if e.Type == "" {
-			if _, ok := m["type"]; !ok || kind(m["type"]) == "a string" || absent(m["type"]) {
+			switch raw := m["type"]; {
+			case absent(raw) || kind(raw) == "a string" && strings.TrimSpace(Clean(d.str(field+".type", raw))) == "":
 				d.fail(field+".type", "is required (a media type such as audio/mpeg)")
-			}
+			case kind(raw) == "a string":
+				d.fail(field+".type", "is not a media type such as audio/mpeg: %q", d.str(field+".type", raw))
+			} // another kind was reported by str
 		}
 		if e.URL != "" && e.Type != "" {
 			out = append(out, e)
@@ -463,7 +475,7 @@ func (d *decoder) enclosures() []Enclosure {
 // mediaType trims a media type and drops one that cannot be one
 // (no slash, or spaces inside).
 func mediaType(s string) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(Clean(s))
 	if !strings.Contains(s, "/") || strings.ContainsAny(s, " \t\r\n\"<>") {
 		return ""
 	}
@@ -509,7 +521,16 @@ func (d *decoder) status() Status {
 // ParseTime reads an RFC 3339 time, or a naive local time
 // "YYYY-MM-DD HH:MM:SS" / "YYYY-MM-DDTHH:MM:SS" in loc. The result is cut to
 // whole seconds.
+//
+// A local time that a daylight-saving change skips is read with the offset
+// in effect before the change (02:30 on the night clocks go from 02:00 to
+// 03:00 is 03:30 of the new offset); one that occurs twice is the earlier
+// instant. java.time, RFC 5545 and JavaScript's Temporal resolve them so;
+// time.Date does not promise any choice.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	v := strings.TrimSpace(s)
 	if len(v) >= 11 && (v[10] == ' ' || v[10] == 't') {
 		v = v[:10] + "T" + v[11:]
@@ -520,13 +541,41 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t.Truncate(time.Second), nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04:05", v, loc); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", v, loc); err == nil {
-		return t.Truncate(time.Second), nil
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999", v); err == nil {
+		return local(t.Truncate(time.Second), loc), nil
 	}
 	return time.Time{}, fmt.Errorf("is not an RFC 3339 time or a local time YYYY-MM-DD HH:MM:SS: %q", s)
+}
+
+// local reads the wall-clock time of w (given in UTC) in loc, resolving
+// skipped and repeated times as ParseTime says.
+func local(w time.Time, loc *time.Location) time.Time {
+	// The offsets a day either side: a zone changes its offset at most once
+	// in such a span, so the instant is w minus one of them.
+	_, before := w.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := w.Add(24 * time.Hour).In(loc).Zone()
+	early := w.Add(-time.Duration(before) * time.Second)
+	late := w.Add(-time.Duration(after) * time.Second)
+	if late.Before(early) {
+		early, late = late, early
+	}
+	for _, t := range []time.Time{early, late} {
+		if t = t.In(loc); sameClock(t, w) {
+			return t
+		}
+	}
+	if before == after { // more than one change in two days: let time.Date choose
+		return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+	}
+	return w.Add(-time.Duration(before) * time.Second).In(loc) // skipped: the offset before
+}
+
+func sameClock(t, w time.Time) bool {
+	ty, tm, td := t.Date()
+	wy, wm, wd := w.Date()
+	th, tmin, ts := t.Clock()
+	wh, wmin, ws := w.Clock()
+	return ty == wy && tm == wm && td == wd && th == wh && tmin == wmin && ts == ws
 }
 
 func invalidUTF8Offset(data []byte) int {

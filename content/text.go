@@ -123,12 +123,7 @@ func Cut(s string, n int) string {
 		_, size := utf8.DecodeRuneInString(s[end:])
 		end += size
 	}
-	for end > 0 {
-		next, _ := utf8.DecodeRuneInString(s[end:])
-		prev, _ := utf8.DecodeLastRuneInString(s[:end])
-		if !joins(next) && prev != '\u200d' {
-			break
-		}
+	for end > 0 && !boundary(s, end) {
 		_, size := utf8.DecodeLastRuneInString(s[:end])
 		end -= size
 	}
@@ -141,13 +136,52 @@ func Cut(s string, n int) string {
 	return cut + "…"
 }
 
+// boundary reports whether s may be cut at byte offset i, between two runes,
+// without splitting what a reader sees as one character: a letter and its
+// combining marks, an emoji sequence (ZWJ, modifiers, tags, a flag's two
+// regional indicators), a decomposed Hangul syllable, or CR LF.
+func boundary(s string, i int) bool {
+	next, _ := utf8.DecodeRuneInString(s[i:])
+	prev, _ := utf8.DecodeLastRuneInString(s[:i])
+	switch {
+	case joins(next) || prev == '\u200d' || prev == '\r' && next == '\n':
+		return false
+	case hangulL(prev) && (hangulL(next) || hangulV(next) || next >= 0xAC00 && next <= 0xD7A3):
+		return false
+	case regional(prev) && regional(next):
+		// Regional indicators pair up from the start of their run: the cut
+		// falls inside a flag when an odd number of them precede it.
+		n := 0
+		for j := i; j > 0; {
+			r, size := utf8.DecodeLastRuneInString(s[:j])
+			if !regional(r) {
+				break
+			}
+			n++
+			j -= size
+		}
+		return n%2 == 0
+	}
+	return true
+}
+
 // joins reports whether r continues the character before it: a combining
-// mark, a variation selector, a zero-width joiner or an emoji modifier.
+// mark, a variation selector, a zero-width joiner, an emoji modifier or tag,
+// or a Hangul medial vowel or final consonant.
 func joins(r rune) bool {
 	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) ||
 		r == '\u200d' || (r >= 0xFE00 && r <= 0xFE0F) ||
-		(r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F)
+		(r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F) ||
+		hangulV(r) || hangulT(r)
 }
+
+func regional(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
+
+// Hangul conjoining jamo: leading consonants (L), vowels (V), trailing
+// consonants (T).
+func hangulL(r rune) bool { return r >= 0x1100 && r <= 0x115F || r >= 0xA960 && r <= 0xA97C }
+func hangulV(r rune) bool { return r >= 0x1160 && r <= 0x11A7 || r >= 0xD7B0 && r <= 0xD7C6 }
+func hangulT(r rune) bool { return r >= 0x11A8 && r <= 0x11FF || r >= 0xD7CB && r <= 0xD7FB }
 
 func escapeHTML(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
