@@ -71,9 +71,10 @@ li{margin:.3rem 0} a{margin-right:.5rem} .n{color:#777;font-size:.9em}
 
 // progressLine rewrites one terminal line as documents are read.
 type progressLine struct {
-	w    io.Writer
-	mu   sync.Mutex
-	done int
+	w     io.Writer
+	mu    sync.Mutex
+	done  int
+	shown bool // a line was written and not yet ended
 }
 
 func (p *progressLine) tick(total int) {
@@ -85,11 +86,17 @@ func (p *progressLine) tick(total int) {
 	p.done++
 	if p.done%500 == 0 || p.done == total {
 		fmt.Fprintf(p.w, "\rread %d/%d articles", p.done, total)
+		p.shown = true
 	}
 }
 
+// finish ends the progress line, so that what is printed next starts on a
+// line of its own.
 func (p *progressLine) finish() {
-	if p.w != nil && p.done >= 500 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.w != nil && p.shown {
 		fmt.Fprintln(p.w)
+		p.shown = false
 	}
 }

@@ -119,8 +119,10 @@ func (b *Build) Run(ctx context.Context) (*Report, error) {
 	}
 	listed := make([]*feed.Feed, 0, len(feeds))
 	for i, f := range feeds {
-		if !rep.Feeds[i].Retired {
-			listed = append(listed, f)
+		if fr := rep.Feeds[i]; !fr.Retired {
+			cut := *f // as published: without the items dropped for size
+			cut.Items = f.Items[:min(fr.Items, len(f.Items))]
+			listed = append(listed, &cut)
 		}
 	}
 	var opml bytes.Buffer
@@ -171,6 +173,10 @@ func (b *Build) read(ctx context.Context, rep *Report) ([]*content.Article, erro
 	results := make([]parsed, len(keys))
 	next := make(chan int)
 	var wg sync.WaitGroup
+	// The first read error stops the others; it is the one reported, not
+	// the cancellations it causes in reads still under way.
+	var failOnce sync.Once
+	var failure error
 	var progress progressLine
 	progress.w = b.Progress
 	for range min(workers, len(keys)) {
@@ -180,7 +186,7 @@ func (b *Build) read(ctx context.Context, rep *Report) ([]*content.Article, erro
 			for i := range next {
 				obj, err := b.Articles.Get(ctx, keys[i])
 				if err != nil {
-					results[i].err = fmt.Errorf("publish: read %s: %w", keys[i], err)
+					failOnce.Do(func() { failure = fmt.Errorf("publish: read %s: %w", keys[i], err) })
 					cancel()
 					continue
 				}
@@ -201,6 +207,12 @@ feed:
 	wg.Wait()
 	progress.finish()
 
+	if failure != nil {
+		return nil, failure
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("publish: read articles: %w", err)
+	}
 	rep.Articles.Read = len(keys)
 	var articles []*content.Article
 	for _, r := range results {
@@ -213,9 +225,6 @@ feed:
 		case r.article != nil:
 			articles = append(articles, r.article)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("publish: read articles: %w", err)
 	}
 	return rejectDuplicates(articles, rep), nil
 }

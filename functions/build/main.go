@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,10 @@ import (
 )
 
 func main() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		runLambda()
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "build:", err)
 		os.Exit(1)
@@ -31,7 +36,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
 	now := fs.String("now", "", "build as if at this RFC 3339 time (for tests and previews)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage is printed: asking for it is no failure
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
 	b, err := configure(ctx, *articles, *siteFile, *out, *base, *now)
 	if err != nil {
