@@ -1,4 +1,5 @@
-// Command serve answers feed readers from a published site folder.
+// Command serve answers feed readers from a published site: a local folder
+// on loopback, or, as a Lambda Function URL, an S3 prefix.
 package main
 
 import (
@@ -11,11 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdaurl"
+
 	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
@@ -29,31 +32,75 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	inLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	feeds := fs.String("feeds", os.Getenv("FEEDPUB_FEEDS"), "published site folder (env FEEDPUB_FEEDS)")
+	feeds := fs.String("feeds", os.Getenv("FEEDPUB_FEEDS"), "published site: folder or s3://bucket/prefix (env FEEDPUB_FEEDS)")
 	addr := fs.String("addr", envOr("FEEDPUB_ADDR", "127.0.0.1:8080"), "address to listen on (env FEEDPUB_ADDR)")
+	articles := fs.String("articles", os.Getenv("FEEDPUB_ARTICLES"), "for POST /rebuild: article documents (env FEEDPUB_ARTICLES)")
+	site := fs.String("site", os.Getenv("FEEDPUB_SITE"), "for POST /rebuild: site definition (env FEEDPUB_SITE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *feeds == "" {
 		return errors.New("-feeds is required (see -h)")
 	}
+	if inLambda {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	}
 	src, err := store.Open(ctx, *feeds)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	var opts []serve.Option
+	if secret := os.Getenv("FEEDPUB_REBUILD_SECRET"); secret != "" {
+		start, err := builder(ctx, *feeds, *articles, *site)
+		if err != nil {
+			return err
+		}
+		claims := serve.StoreClaims{Store: src, Prefix: ".rebuild/"}
+		opts = append(opts, serve.WithRebuild(serve.NewRebuild([]byte(secret), start, claims)))
+	}
+	h := serve.New(src, opts...)
+	if inLambda {
+		lambdaurl.Start(h)
+		return nil
+	}
+	return listen(ctx, h, *addr, *feeds)
+}
+
+// builder returns what POST /rebuild starts: an asynchronous invoke of the
+// build function when FEEDPUB_BUILD_FUNCTION names one, otherwise a build in
+// place from the articles and site given.
+func builder(ctx context.Context, feeds, articles, site string) (func(context.Context) error, error) {
+	if fn := os.Getenv("FEEDPUB_BUILD_FUNCTION"); fn != "" {
+		return invoker(ctx, fn)
+	}
+	if articles == "" || site == "" {
+		return nil, errors.New("FEEDPUB_REBUILD_SECRET is set: give -articles and -site (or FEEDPUB_BUILD_FUNCTION) for rebuilds")
+	}
+	return func(ctx context.Context) error {
+		b, err := publish.Open(ctx, articles, site, feeds, os.Getenv("FEEDPUB_BASE_URL"))
+		if err != nil {
+			return err
+		}
+		_, err = b.Run(ctx)
+		return err
+	}, nil
+}
+
+func listen(ctx context.Context, h http.Handler, addr, feeds string) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: serve.New(src), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	slog.Info("serving", "feeds", *feeds, "url", "http://"+ln.Addr().String()+"/")
+	slog.Info("serving", "feeds", feeds, "url", "http://"+ln.Addr().String()+"/")
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -61,7 +108,7 @@ func run(ctx context.Context, args []string) error {
 }
 
 func envOr(name, fallback string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return fallback

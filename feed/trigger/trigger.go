@@ -1,0 +1,166 @@
+// Package trigger decides what an incoming Lambda event asks the builder to
+// do: EventBridge schedules, S3 notifications for article documents (direct
+// or wrapped in SQS messages) and direct {"rebuild":"all"} invokes all lead
+// to one full build; anything else is refused with an error.
+package trigger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/feedpub/feedpub/feed/publish"
+)
+
+// ErrUnknownEvent is returned for an event of no kind the builder handles.
+var ErrUnknownEvent = errors.New("unknown event")
+
+// BuildFunc runs one build.
+type BuildFunc func(ctx context.Context) (*publish.Report, error)
+
+// Handler handles the build function's events.
+type Handler struct {
+	Build BuildFunc
+	// ArticlePrefix is the key prefix of article documents in S3 events, e.g.
+	// "articles/"; other keys trigger nothing.
+	ArticlePrefix string
+	Log           *slog.Logger
+}
+
+// Result is what an invocation returns: the report of the build it ran, or
+// none when the event asked for nothing.
+type Result struct {
+	Trigger string          `json:"trigger"`
+	Built   bool            `json:"built"`
+	Report  *publish.Report `json:"report,omitempty"`
+}
+
+// envelope has the fields that tell the event kinds apart.
+type envelope struct {
+	Rebuild    string            `json:"rebuild"`
+	Source     string            `json:"source"`
+	DetailType string            `json:"detail-type"`
+	Records    []json.RawMessage `json:"Records"`
+}
+
+type record struct {
+	EventSource string `json:"eventSource"`
+}
+
+// Handle reads one event and acts on it. An SQS batch gets an
+// events.SQSEventResponse naming the messages to retry; every other event
+// gets a Result.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("trigger: %w: %v", ErrUnknownEvent, err)
+	}
+	switch {
+	case env.Rebuild != "":
+		if env.Rebuild != "all" {
+			return nil, fmt.Errorf("trigger: rebuild %q: %w (only \"all\")", env.Rebuild, ErrUnknownEvent)
+		}
+		return h.build(ctx, "rebuild")
+	case env.Source == "aws.events" || env.DetailType == "Scheduled Event":
+		return h.build(ctx, "schedule")
+	case len(env.Records) > 0:
+		var first record
+		_ = json.Unmarshal(env.Records[0], &first)
+		switch first.EventSource {
+		case "aws:s3":
+			var ev events.S3Event
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("trigger: s3 event: %w", err)
+			}
+			if !h.relevant(ev) {
+				return &Result{Trigger: "s3"}, nil
+			}
+			return h.build(ctx, "s3")
+		case "aws:sqs":
+			var ev events.SQSEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("trigger: sqs event: %w", err)
+			}
+			return h.sqs(ctx, ev), nil
+		}
+	}
+	return nil, fmt.Errorf("trigger: %w", ErrUnknownEvent)
+}
+
+func (h *Handler) build(ctx context.Context, trigger string) (*Result, error) {
+	rep, err := h.Build(ctx)
+	if err != nil {
+		h.logger().ErrorContext(ctx, "build failed", "trigger", trigger, "err", err)
+		return nil, fmt.Errorf("trigger: %s build: %w", trigger, err)
+	}
+	h.logger().InfoContext(ctx, "built", "trigger", trigger,
+		"published", rep.Articles.Published, "rejected", len(rep.Rejected),
+		"written", len(rep.Written), "unchanged", len(rep.Unchanged))
+	for _, r := range rep.Rejected {
+		h.logger().WarnContext(ctx, "rejected article", "key", r.Key, "problems", r.Problems)
+	}
+	return &Result{Trigger: trigger, Built: true, Report: rep}, nil
+}
+
+// relevant reports whether an S3 event touches an article document.
+func (h *Handler) relevant(ev events.S3Event) bool {
+	for _, r := range ev.Records {
+		key := r.S3.Object.URLDecodedKey
+		if key == "" {
+			key = r.S3.Object.Key
+		}
+		if strings.HasPrefix(key, h.ArticlePrefix) && strings.HasSuffix(key, ".json") &&
+			(strings.HasPrefix(r.EventName, "ObjectCreated:") || strings.HasPrefix(r.EventName, "ObjectRemoved:")) {
+			return true
+		}
+	}
+	return false
+}
+
+// sqs runs one build for a batch of S3 notifications delivered through SQS.
+// Messages that are not S3 notifications are reported as failures (after
+// their retries they reach the dead-letter queue); when the build fails,
+// every message that asked for it is retried.
+func (h *Handler) sqs(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
+	var resp events.SQSEventResponse
+	resp.BatchItemFailures = []events.SQSBatchItemFailure{}
+	var wanting []string
+	for _, m := range ev.Records {
+		var s3ev events.S3Event
+		var probe struct {
+			Event string `json:"Event"`
+		}
+		switch {
+		case json.Unmarshal([]byte(m.Body), &s3ev) == nil && len(s3ev.Records) > 0:
+			if h.relevant(s3ev) {
+				wanting = append(wanting, m.MessageId)
+			}
+		case json.Unmarshal([]byte(m.Body), &probe) == nil && probe.Event == "s3:TestEvent":
+			// sent once when the notification is configured: nothing to do
+		default:
+			h.logger().ErrorContext(ctx, "sqs message is not an s3 event", "messageId", m.MessageId)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	if len(wanting) == 0 {
+		return resp
+	}
+	if _, err := h.build(ctx, "sqs"); err != nil {
+		for _, id := range wanting {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	return resp
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
