@@ -132,7 +132,7 @@ func (b *Build) Run(ctx context.Context) (*Report, error) {
 		errs = append(errs, err)
 	}
 	var index bytes.Buffer
-	if err := writeIndex(&index, b.Site, listed); err != nil {
+	if err := feed.Index(&index, b.Site, listed); err != nil {
 		errs = append(errs, err)
 	} else if err := b.put(ctx, rep, "index.html", index.Bytes()); err != nil {
 		errs = append(errs, err)
