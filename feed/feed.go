@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -238,12 +239,17 @@ func Slug(label string) string {
 	dash := false
 	for _, r := range folded {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
+			sep := dash && b.Len() > 0
 			dash = false
-			if b.Len()+len(string(r)) > maxSlugBytes {
+			n := utf8.RuneLen(r)
+			if sep {
+				n++
+			}
+			if b.Len()+n > maxSlugBytes { // cut whole, never leaving a trailing '-'
 				break
+			}
+			if sep {
+				b.WriteByte('-')
 			}
 			b.WriteRune(r)
 		} else {

@@ -33,7 +33,9 @@ func RSS(out io.Writer, f *Feed) error {
 	w.elem("language", s.Language)
 	w.elem("copyright", s.Rights)
 	if s.Author.Email != "" {
-		w.elem("managingEditor", s.Author.Email+" ("+s.Author.Name+")")
+		w.WriteString("<managingEditor>")
+		rssPerson(w, s.Author)
+		w.WriteString("</managingEditor>")
 	}
 	w.elem("generator", Generator)
 	w.elem("docs", "https://www.rssboard.org/rss-specification")
@@ -70,7 +72,9 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	}
 	for _, au := range a.Authors {
 		if au.Email != "" { // RSS <author> is an email address
-			w.elem("author", au.Email+" ("+au.Name+")")
+			w.WriteString("<author>")
+			rssPerson(w, au)
+			w.WriteString("</author>")
 			break
 		}
 	}
@@ -118,6 +122,17 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	}
 	w.elem("dc:rights", a.Rights)
 	w.WriteString("</item>")
+}
+
+// rssPerson writes a person as RSS wants one, "email (name)", or the email
+// alone when the name is the email (an author known only by email).
+func rssPerson(w *writer, a content.Author) {
+	w.text(a.Email)
+	if a.Name != "" && a.Name != a.Email {
+		w.WriteString(" (")
+		w.text(a.Name)
+		w.WriteByte(')')
+	}
 }
 
 // mediaContent writes the lead image as Media RSS, which RSS and Atom

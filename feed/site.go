@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ func ParseSite(data []byte) (*Site, error) {
 	dec.KnownFields(true)
 	s := &Site{Feeds: Sets{Site: true}}
 	if err := dec.Decode(s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("site: the definition is empty")
+		}
 		return nil, fmt.Errorf("site: %w", err)
 	}
 	if err := s.normalise(); err != nil {
