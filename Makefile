@@ -1,6 +1,7 @@
 # feedpub — `make run` builds the example site and serves it on loopback;
 # `make test` installs what the tests need and runs every test.
 
+SHELL   := /bin/bash
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 OUT     ?= out/site
@@ -8,6 +9,8 @@ TOOLS   := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 
 STATICCHECK_VERSION := v0.7.0
+VERSITYGW_VERSION   := v1.8.0
+RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 FUZZTIME ?= 10s
 
 .PHONY: run build-site test tools lint unit fuzz bench clean
@@ -28,8 +31,16 @@ build-site:
 
 test: tools lint unit fuzz
 
-unit:
-	$(GO) test -race -count=1 ./...
+# One S3-compatible server (versitygw, posix backend) on loopback for every
+# package's tests, stopped when they end; tests make their own buckets.
+unit: tools
+	@set -euo pipefail; \
+	  dir=$$(mktemp -d); port=$$(( 20000 + RANDOM % 20000 )); \
+	  versitygw --access feedpubtest --secret feedpubtestsecret --port 127.0.0.1:$$port --quiet posix $$dir & pid=$$!; \
+	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir' EXIT; \
+	  for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
+	  echo "versitygw on 127.0.0.1:$$port"; \
+	  FEEDPUB_TEST_S3_ENDPOINT=http://127.0.0.1:$$port $(GO) test -race -count=1 ./...
 
 # Short runs of every fuzz target (go test -fuzz takes one target at a time).
 fuzz:
@@ -48,7 +59,7 @@ lint: tools
 
 # What the tests need, installed on a fresh machine: Go tools into .tools/bin,
 # Debian packages with apt-get when run as root.
-tools: $(TOOLS)/staticcheck
+tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie
 	@command -v xmllint >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; \
@@ -58,6 +69,14 @@ tools: $(TOOLS)/staticcheck
 
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# versitygw: an S3-compatible server (Apache-2.0); takes a few minutes to build once.
+$(TOOLS)/versitygw:
+	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+# The AWS Lambda Runtime Interface Emulator, to run the bootstrap binaries.
+$(TOOLS)/aws-lambda-rie:
+	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 bench:
 	bash bench/renderers.sh

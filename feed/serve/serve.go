@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ const minGzipBytes = 512
 type Handler struct {
 	src     Source
 	mux     *http.ServeMux
+	rebuild bool // POST /rebuild is served
 	log     *slog.Logger
 	mu      sync.Mutex
 	objects map[string]*entry // warm copies, revalidated on every request
@@ -53,7 +55,10 @@ type Option func(*Handler)
 
 // WithRebuild serves POST /rebuild with h.
 func WithRebuild(h http.Handler) Option {
-	return func(s *Handler) { s.mux.Handle("POST /rebuild", h) }
+	return func(s *Handler) {
+		s.mux.Handle("POST /rebuild", h)
+		s.rebuild = true
+	}
 }
 
 // WithLogger logs failures to l instead of slog.Default().
@@ -66,6 +71,7 @@ func New(src Source, opts ...Option) *Handler {
 	h.mux.HandleFunc("GET /index.html", h.object("index.html"))
 	h.mux.HandleFunc("GET /feeds.opml", h.object("feeds.opml"))
 	h.mux.HandleFunc("GET /feeds/{path...}", h.feed)
+	h.mux.HandleFunc("GET /feeds", http.NotFound) // not a redirect to a listing
 	for _, o := range opts {
 		o(h)
 	}
@@ -78,6 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Access-Control-Allow-Origin", "*")
 	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Access-Control-Expose-Headers", "ETag, Last-Modified")
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodOptions: // CORS preflight, e.g. for a fetch with If-None-Match
@@ -87,21 +94,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodPost:
-		if r.URL.Path == "/rebuild" {
+		if h.rebuild && r.URL.Path == "/rebuild" {
 			h.mux.ServeHTTP(w, r)
 			return
 		}
 		fallthrough
 	default:
-		hdr.Set("Allow", "GET, HEAD, OPTIONS")
+		if h.rebuild && r.URL.Path == "/rebuild" {
+			hdr.Set("Allow", "POST, OPTIONS")
+		} else {
+			hdr.Set("Allow", "GET, HEAD, OPTIONS")
+		}
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if p := r.URL.Path; p != path.Clean(p) || strings.ContainsAny(p, "\\\x00") {
-		http.NotFound(w, r) // dot segments, doubled slashes: never published
+	if !servable(r.URL) {
+		http.NotFound(w, r)
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// servable reports whether u could name a published object: a clean path
+// (no dot segments, no doubled or trailing slashes) with no element that
+// starts with a dot (dot-files, unfinished writes), no backslash or NUL,
+// and no slash that arrived encoded as %2F.
+func servable(u *url.URL) bool {
+	p := u.Path
+	return p == path.Clean(p) &&
+		!strings.Contains(p, "/.") &&
+		!strings.ContainsAny(p, "\\\x00") &&
+		!strings.Contains(strings.ToLower(u.EscapedPath()), "%2f")
 }
 
 func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,864 @@
+package serve_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/publish"
+	"github.com/feedpub/feedpub/feed/serve"
+)
+
+// buildTime is when the example site is built: after every example article
+// but the embargoed one.
+var buildTime = time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
+
+// published builds the example site into a fresh folder and returns it.
+func published(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/site.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := feed.ParseSite(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := &publish.Build{
+		Site:     site,
+		Articles: store.NewFolder("../../examples/articles"),
+		Out:      store.NewFolder(dir),
+		Now:      buildTime,
+	}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatalf("publish the example site: %v", err)
+	}
+	return dir
+}
+
+// readKey returns the published bytes under key.
+func readKey(t *testing.T, dir, key string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rewrite replaces the file under key with body and gives it modtime.
+func rewrite(t *testing.T, dir, key string, body []byte, modtime time.Time) {
+	t.Helper()
+	name := filepath.Join(dir, filepath.FromSlash(key))
+	if err := os.WriteFile(name, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(name, modtime, modtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// do sends one request, built from a raw request target, to h.
+func do(t *testing.T, h http.Handler, method, target string, header http.Header) *http.Response {
+	t.Helper()
+	r := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		r.Header[k] = v
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+// get is do for GET.
+func get(t *testing.T, h http.Handler, target string, header http.Header) *http.Response {
+	t.Helper()
+	return do(t, h, http.MethodGet, target, header)
+}
+
+func body(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("body is not gzip: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("body is not gzip: %v", err)
+	}
+	return out
+}
+
+func hdr(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Add(kv[i], kv[i+1])
+	}
+	return h
+}
+
+// checkStrongETag fails unless etag is one strong entity tag.
+func checkStrongETag(t *testing.T, etag string) {
+	t.Helper()
+	if len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' || strings.Count(etag, `"`) != 2 {
+		t.Errorf("ETag %q: want one strong entity tag, quoted, without W/", etag)
+	}
+}
+
+// checkAlways fails unless resp carries the headers every answer carries.
+func checkAlways(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("Access-Control-Allow-Origin: got %q, want %q", got, "*")
+	}
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options: got %q, want %q", got, "nosniff")
+	}
+}
+
+// varies reports whether resp says it varies on field.
+func varies(resp *http.Response, field string) bool {
+	for _, v := range resp.Header.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), field) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestServesPublished(t *testing.T) {
+	dir := published(t)
+	h := serve.New(store.NewFolder(dir))
+	tests := []struct {
+		target, key, contentType string
+	}{
+		{"/", "index.html", "text/html; charset=utf-8"},
+		{"/index.html", "index.html", "text/html; charset=utf-8"},
+		{"/feeds.opml", "feeds.opml", "text/x-opml; charset=utf-8"},
+		{"/feeds/index.rss", "feeds/index.rss", "application/rss+xml; charset=utf-8"},
+		{"/feeds/index.atom", "feeds/index.atom", "application/atom+xml; charset=utf-8"},
+		{"/feeds/index.json", "feeds/index.json", "application/feed+json; charset=utf-8"},
+		{"/feeds/category/world.rss", "feeds/category/world.rss", "application/rss+xml; charset=utf-8"},
+		{"/feeds/category/%E7%A7%91%E6%8A%80.atom", "feeds/category/科技.atom", "application/atom+xml; charset=utf-8"},
+		{"/feeds/tag/%C3%A9conomie.json", "feeds/tag/économie.json", "application/feed+json; charset=utf-8"},
+		{"/feeds/author/jonas-m%C3%BCller.rss?utm_source=x", "feeds/author/jonas-müller.rss", "application/rss+xml; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			resp := get(t, h, tt.target, nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusOK)
+			}
+			checkAlways(t, resp)
+			if got := resp.Header.Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type: got %q, want %q", got, tt.contentType)
+			}
+			if got := resp.Header.Get("Cache-Control"); got != serve.DefaultCacheControl {
+				t.Errorf("Cache-Control: got %q, want %q", got, serve.DefaultCacheControl)
+			}
+			if got := resp.Header.Get("Content-Encoding"); got != "" {
+				t.Errorf("Content-Encoding without Accept-Encoding: got %q, want none", got)
+			}
+			checkStrongETag(t, resp.Header.Get("ETag"))
+			want := readKey(t, dir, tt.key)
+			if got := body(t, resp); !bytes.Equal(got, want) {
+				t.Errorf("body: got %d bytes, want the %d published bytes of %s", len(got), len(want), tt.key)
+			}
+			info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(tt.key)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := resp.Header.Get("Last-Modified"), info.ModTime().UTC().Format(http.TimeFormat); got != want {
+				t.Errorf("Last-Modified: got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestETagsDifferPerObject(t *testing.T) {
+	h := serve.New(store.NewFolder(published(t)))
+	seen := map[string]string{}
+	for _, target := range []string{"/index.html", "/feeds.opml", "/feeds/index.rss", "/feeds/index.atom", "/feeds/index.json", "/feeds/category/world.rss"} {
+		etag := get(t, h, target, nil).Header.Get("ETag")
+		if other, ok := seen[etag]; ok {
+			t.Errorf("%s and %s share the ETag %s", other, target, etag)
+		}
+		seen[etag] = target
+		if again := get(t, h, target, nil).Header.Get("ETag"); again != etag {
+			t.Errorf("%s: ETag changed between two requests: got %s, then %s", target, etag, again)
+		}
+	}
+}
+
+func TestConditional(t *testing.T) {
+	dir := published(t)
+	h := serve.New(store.NewFolder(dir))
+	const target = "/feeds/index.atom"
+	first := get(t, h, target, nil)
+	etag := first.Header.Get("ETag")
+	lastMod := first.Header.Get("Last-Modified")
+	modtime, err := http.ParseTime(lastMod)
+	if err != nil {
+		t.Fatalf("Last-Modified %q: %v", lastMod, err)
+	}
+	before := modtime.Add(-time.Hour).Format(http.TimeFormat)
+	after := modtime.Add(time.Hour).Format(http.TimeFormat)
+	other := `"0000000000000000"`
+
+	tests := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"no validators", nil, http.StatusOK},
+		{"If-None-Match same", hdr("If-None-Match", etag), http.StatusNotModified},
+		{"If-None-Match weak form matches weakly", hdr("If-None-Match", "W/"+etag), http.StatusNotModified},
+		{"If-None-Match list", hdr("If-None-Match", other+", "+etag), http.StatusNotModified},
+		{"If-None-Match list without spaces", hdr("If-None-Match", other+","+etag), http.StatusNotModified},
+		{"If-None-Match star", hdr("If-None-Match", "*"), http.StatusNotModified},
+		{"If-None-Match other", hdr("If-None-Match", other), http.StatusOK},
+		{"If-None-Match unquoted", hdr("If-None-Match", strings.Trim(etag, `"`)), http.StatusOK},
+		{"If-Modified-Since at Last-Modified", hdr("If-Modified-Since", lastMod), http.StatusNotModified},
+		{"If-Modified-Since later", hdr("If-Modified-Since", after), http.StatusNotModified},
+		{"If-Modified-Since earlier", hdr("If-Modified-Since", before), http.StatusOK},
+		{"If-None-Match other wins over If-Modified-Since", hdr("If-None-Match", other, "If-Modified-Since", after), http.StatusOK},
+		{"If-None-Match same wins over If-Modified-Since", hdr("If-None-Match", etag, "If-Modified-Since", before), http.StatusNotModified},
+		{"If-Match other", hdr("If-Match", other), http.StatusPreconditionFailed},
+		{"If-Match same", hdr("If-Match", etag), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := get(t, h, target, tt.header)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.want)
+			}
+			checkAlways(t, resp)
+			b := body(t, resp)
+			if tt.want != http.StatusNotModified {
+				return
+			}
+			if len(b) != 0 {
+				t.Errorf("304 body: got %d bytes, want none", len(b))
+			}
+			if got := resp.Header.Get("ETag"); got != etag {
+				t.Errorf("304 ETag: got %q, want %q", got, etag)
+			}
+			if got := resp.Header.Get("Cache-Control"); got != serve.DefaultCacheControl {
+				t.Errorf("304 Cache-Control: got %q, want %q", got, serve.DefaultCacheControl)
+			}
+			if !varies(resp, "Accept-Encoding") {
+				t.Errorf("304 Vary: got %q, want Accept-Encoding", resp.Header.Values("Vary"))
+			}
+		})
+	}
+	if want := readKey(t, dir, "feeds/index.atom"); !bytes.Equal(body(t, first), want) {
+		t.Errorf("unconditional body differs from the published file")
+	}
+}
+
+func TestHead(t *testing.T) {
+	h := serve.New(store.NewFolder(published(t)))
+	for _, enc := range []string{"", "gzip"} {
+		for _, target := range []string{"/", "/feeds.opml", "/feeds/index.rss", "/feeds/index.json"} {
+			t.Run(target+" "+enc, func(t *testing.T) {
+				g := get(t, h, target, hdr("Accept-Encoding", enc))
+				getBody := body(t, g)
+				head := do(t, h, http.MethodHead, target, hdr("Accept-Encoding", enc))
+				if head.StatusCode != http.StatusOK {
+					t.Fatalf("status: got %d, want %d", head.StatusCode, http.StatusOK)
+				}
+				if b := body(t, head); len(b) != 0 {
+					t.Errorf("HEAD body: got %d bytes, want none", len(b))
+				}
+				for _, k := range []string{"Content-Type", "Content-Encoding", "ETag", "Last-Modified", "Cache-Control", "Vary", "Access-Control-Allow-Origin", "X-Content-Type-Options"} {
+					if got, want := head.Header.Values(k), g.Header.Values(k); !slices.Equal(got, want) {
+						t.Errorf("HEAD %s: got %q, want %q as for GET", k, got, want)
+					}
+				}
+				// http.ServeContent leaves Content-Length out of encoded
+				// answers; where GET has one, HEAD must have the same.
+				if got, want := head.ContentLength, g.ContentLength; got != want {
+					t.Errorf("HEAD Content-Length: got %d, want %d as for GET", got, want)
+				}
+				if enc == "" && g.ContentLength != int64(len(getBody)) {
+					t.Errorf("GET Content-Length: got %d, want %d, the length of its body", g.ContentLength, len(getBody))
+				}
+				etag := head.Header.Get("ETag")
+				if got := do(t, h, http.MethodHead, target, hdr("Accept-Encoding", enc, "If-None-Match", etag)).StatusCode; got != http.StatusNotModified {
+					t.Errorf("conditional HEAD: got %d, want %d", got, http.StatusNotModified)
+				}
+			})
+		}
+	}
+}
+
+func TestGzipNegotiation(t *testing.T) {
+	h := serve.New(store.NewFolder(published(t)))
+	tests := []struct {
+		accept string
+		gzip   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"x-gzip", true},
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.5", true},
+		{"gzip;q=0.001", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.0", false},
+		{"gzip;q=0.000", false},
+		{"*", true},
+		{"*;q=0", false},
+		{"*;q=0, gzip", true},
+		{"gzip;q=0, *", false},
+		{"*, gzip;q=0", false},
+		{"identity", false},
+		{"identity;q=1", false},
+		{"deflate, br", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			plain := get(t, h, "/feeds/index.rss", nil)
+			plainBody := body(t, plain)
+			resp := get(t, h, "/feeds/index.rss", hdr("Accept-Encoding", tt.accept))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusOK)
+			}
+			if !varies(resp, "Accept-Encoding") {
+				t.Errorf("Vary: got %q, want Accept-Encoding", resp.Header.Values("Vary"))
+			}
+			b := body(t, resp)
+			enc := resp.Header.Get("Content-Encoding")
+			if !tt.gzip {
+				if enc != "" {
+					t.Fatalf("Content-Encoding: got %q, want none", enc)
+				}
+				if !bytes.Equal(b, plainBody) {
+					t.Errorf("body: got %d bytes, want the %d identity bytes", len(b), len(plainBody))
+				}
+				if got, want := resp.Header.Get("ETag"), plain.Header.Get("ETag"); got != want {
+					t.Errorf("ETag: got %q, want the identity ETag %q", got, want)
+				}
+				return
+			}
+			if enc != "gzip" {
+				t.Fatalf("Content-Encoding: got %q, want gzip", enc)
+			}
+			if got := gunzip(t, b); !bytes.Equal(got, plainBody) {
+				t.Errorf("gunzipped body: got %d bytes, want the %d identity bytes", len(got), len(plainBody))
+			}
+			if len(b) >= len(plainBody) {
+				t.Errorf("gzip body: got %d bytes, want fewer than the %d identity bytes", len(b), len(plainBody))
+			}
+			if got := resp.ContentLength; got != -1 && got != int64(len(b)) {
+				t.Errorf("Content-Length: got %d, want %d (or none)", got, len(b))
+			}
+			if got := resp.Header.Get("Content-Type"); got != "application/rss+xml; charset=utf-8" {
+				t.Errorf("Content-Type: got %q, want the feed's type", got)
+			}
+			etag := resp.Header.Get("ETag")
+			checkStrongETag(t, etag)
+			if etag == plain.Header.Get("ETag") {
+				t.Errorf("gzip ETag %s: want it to differ from the identity ETag", etag)
+			}
+		})
+	}
+}
+
+// TestGzipConditional checks that each representation is validated by its
+// own ETag.
+func TestGzipConditional(t *testing.T) {
+	h := serve.New(store.NewFolder(published(t)))
+	const target = "/feeds/index.json"
+	identity := get(t, h, target, nil).Header.Get("ETag")
+	gz := get(t, h, target, hdr("Accept-Encoding", "gzip")).Header.Get("ETag")
+	tests := []struct {
+		name, accept, ifNoneMatch string
+		want                      int
+		wantETag                  string
+	}{
+		{"gzip ETag, gzip accepted", "gzip", gz, http.StatusNotModified, gz},
+		{"identity ETag, gzip accepted", "gzip", identity, http.StatusOK, gz},
+		{"gzip ETag, gzip not accepted", "", gz, http.StatusOK, identity},
+		{"identity ETag, gzip not accepted", "", identity, http.StatusNotModified, identity},
+		{"both ETags, gzip accepted", "gzip", identity + ", " + gz, http.StatusNotModified, gz},
+		{"both ETags, gzip not accepted", "identity", identity + ", " + gz, http.StatusNotModified, identity},
+		{"weak gzip ETag, gzip accepted", "gzip", "W/" + gz, http.StatusNotModified, gz},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := get(t, h, target, hdr("Accept-Encoding", tt.accept, "If-None-Match", tt.ifNoneMatch))
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.want)
+			}
+			if got := resp.Header.Get("ETag"); got != tt.wantETag {
+				t.Errorf("ETag: got %q, want %q", got, tt.wantETag)
+			}
+			if !varies(resp, "Accept-Encoding") {
+				t.Errorf("Vary: got %q, want Accept-Encoding", resp.Header.Values("Vary"))
+			}
+			checkAlways(t, resp)
+			if tt.want == http.StatusNotModified {
+				if b := body(t, resp); len(b) != 0 {
+					t.Errorf("304 body: got %d bytes, want none", len(b))
+				}
+			}
+		})
+	}
+}
+
+func TestNotPublished(t *testing.T) {
+	dir := published(t)
+	secret := []byte("SECRET-must-never-be-served\n")
+	// What lies in the published folder, or next to it, but was never
+	// published.
+	for _, name := range []string{
+		"feeds/.secret.rss",
+		"feeds/.index.rss.0a1b2c3d4e5f.tmp",
+		"feeds/index.rss.tmp",
+		"feeds/notes.txt",
+		"feeds/index.xml",
+		"feeds/index.html",
+		"feeds/category/.hidden.atom",
+		"feeds/.git/config.json",
+		".env",
+		".hidden.html",
+	} {
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), secret)
+	}
+	writeFile(t, filepath.Join(filepath.Dir(dir), "outside.rss"), secret)
+	writeFile(t, filepath.Join(filepath.Dir(dir), "outside.json"), secret)
+	if err := os.Mkdir(filepath.Join(dir, "feeds", "dir.rss"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	report := readKey(t, dir, publish.ReportKey)
+	h := serve.New(store.NewFolder(dir))
+
+	targets := []string{
+		// the build report, however it is asked for
+		"/build-report.json",
+		"/feeds/../build-report.json",
+		"/feeds/%2e%2e/build-report.json",
+		"/feeds/%2E%2E/build-report.json",
+		"/feeds/..%2fbuild-report.json",
+		"/feeds/%2e%2e%2fbuild-report.json",
+		"/feeds/%252e%252e/build-report.json",
+		"/feeds/%252e%252e%252fbuild-report.json",
+		"/feeds/..%5cbuild-report.json",
+		"/feeds/..\\build-report.json",
+		"/feeds\\..\\build-report.json",
+		"/feeds/./../build-report.json",
+		"/feeds/x/../../build-report.json",
+		"/./build-report.json",
+		"//build-report.json",
+		"/feeds/index.rss/../../build-report.json",
+		"/feeds/%00/../../build-report.json",
+		"/build-report.json%00.rss",
+		"/feeds/build-report.json",
+		"/BUILD-REPORT.JSON",
+		// out of the folder
+		"/feeds/../../outside.rss",
+		"/feeds/%2e%2e/%2e%2e/outside.rss",
+		"/feeds/..%2f..%2foutside.rss",
+		"/feeds/%2e%2e%2f%2e%2e%2foutside.json",
+		"/feeds/..%5c..%5coutside.rss",
+		"/feeds/%2Fetc%2Fpasswd.rss",
+		"/feeds//etc/passwd.rss",
+		"//etc/passwd",
+		"/etc/passwd",
+		"http://feeds.example/feeds/../build-report.json",
+		"http://feeds.example//etc/passwd",
+		"/feeds/C:%5cWindows%5cwin.ini.rss",
+		"/feeds/%2F..%2Foutside.json",
+		"/feeds/index.rss%00",
+		"/feeds/index%00.rss",
+		// directories: no listings
+		"/feeds",
+		"/feeds/",
+		"/feeds/category",
+		"/feeds/category/",
+		"/feeds/tag/",
+		"/feeds/dir.rss",
+		"/feeds/dir.rss/",
+		"/index.html/",
+		"/feeds.opml/",
+		"/feeds/index.rss/",
+		// aliases of published feeds
+		"/feeds/category%2Fworld.rss",
+		"/feeds%2Findex.rss",
+		"/feeds/./index.rss",
+		"/feeds//index.rss",
+		"/feeds/category/../index.rss",
+		"/feeds/INDEX.RSS",
+		"/feeds/index.RSS",
+		// dot-files and temporary files
+		"/feeds/.secret.rss",
+		"/feeds/%2esecret.rss",
+		"/feeds/.index.rss.0a1b2c3d4e5f.tmp",
+		"/feeds/index.rss.tmp",
+		"/feeds/category/.hidden.atom",
+		"/feeds/.git/config.json",
+		"/.env",
+		"/.hidden.html",
+		// other extensions under feeds/, other names at the root
+		"/feeds/notes.txt",
+		"/feeds/index.xml",
+		"/feeds/index.html",
+		"/feeds/index",
+		"/index.rss",
+		"/feeds.rss",
+		"/nonexistent.html",
+		"/feeds/nonexistent.rss",
+		"/feeds/category/nonexistent.atom",
+		"/favicon.ico",
+		"/rebuild",
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		for _, target := range targets {
+			t.Run(method+" "+target, func(t *testing.T) {
+				resp := do(t, h, method, target, hdr("Accept-Encoding", "gzip"))
+				if resp.StatusCode != http.StatusNotFound {
+					t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusNotFound)
+				}
+				checkAlways(t, resp)
+				b := body(t, resp)
+				if bytes.Contains(b, secret) || bytes.Contains(b, []byte("built_at")) || bytes.Equal(b, report) {
+					t.Errorf("404 body leaks a file: %q", b)
+				}
+				if loc := resp.Header.Get("Location"); loc != "" {
+					t.Errorf("Location: got %q, want none", loc)
+				}
+			})
+		}
+	}
+}
+
+func writeFile(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMethods(t *testing.T) {
+	dir := published(t)
+	rebuilt := 0
+	rebuild := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rebuilt++
+		w.WriteHeader(http.StatusAccepted)
+	})
+	plain := serve.New(store.NewFolder(dir))
+	withRebuild := serve.New(store.NewFolder(dir), serve.WithRebuild(rebuild))
+
+	tests := []struct {
+		name        string
+		h           http.Handler
+		method      string
+		target      string
+		want        int
+		wantRebuilt int
+		wantAllow   []string // for a 405
+	}{
+		{"PUT a feed", plain, http.MethodPut, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"DELETE a feed", plain, http.MethodDelete, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"PATCH a feed", plain, http.MethodPatch, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"POST a feed", plain, http.MethodPost, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"POST the index", plain, http.MethodPost, "/", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"PUT an unpublished key", plain, http.MethodPut, "/build-report.json", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"TRACE", plain, http.MethodTrace, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"POST /rebuild without WithRebuild", plain, http.MethodPost, "/rebuild", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"POST /rebuild with WithRebuild", withRebuild, http.MethodPost, "/rebuild", http.StatusAccepted, 1, nil},
+		{"POST a feed with WithRebuild", withRebuild, http.MethodPost, "/feeds/index.rss", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"PUT /rebuild with WithRebuild", withRebuild, http.MethodPut, "/rebuild", http.StatusMethodNotAllowed, 0, []string{"POST"}},
+		{"POST /rebuild/ with WithRebuild", withRebuild, http.MethodPost, "/rebuild/", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"POST /feeds/../rebuild with WithRebuild", withRebuild, http.MethodPost, "/feeds/../rebuild", http.StatusMethodNotAllowed, 0, []string{"GET", "HEAD"}},
+		{"GET /rebuild with WithRebuild", withRebuild, http.MethodGet, "/rebuild", http.StatusMethodNotAllowed, 0, []string{"POST"}},
+		{"GET with WithRebuild", withRebuild, http.MethodGet, "/feeds/index.rss", http.StatusOK, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rebuilt = 0
+			resp := do(t, tt.h, tt.method, tt.target, nil)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.want)
+			}
+			if rebuilt != tt.wantRebuilt {
+				t.Errorf("rebuild handler calls: got %d, want %d", rebuilt, tt.wantRebuilt)
+			}
+			checkAlways(t, resp)
+			if tt.want != http.StatusMethodNotAllowed {
+				return
+			}
+			allow := resp.Header.Get("Allow")
+			for _, m := range tt.wantAllow {
+				if !slices.Contains(splitList(allow), m) {
+					t.Errorf("Allow: got %q, want it to list %s", allow, m)
+				}
+			}
+			if slices.Contains(splitList(allow), tt.method) {
+				t.Errorf("Allow: got %q, want it not to list %s", allow, tt.method)
+			}
+		})
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
+func TestPreflight(t *testing.T) {
+	h := serve.New(store.NewFolder(published(t)))
+	for _, target := range []string{"/feeds/index.json", "/feeds.opml", "/"} {
+		t.Run(target, func(t *testing.T) {
+			resp := do(t, h, http.MethodOptions, target, hdr(
+				"Origin", "https://partner.example",
+				"Access-Control-Request-Method", "GET",
+				"Access-Control-Request-Headers", "if-none-match",
+			))
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusNoContent)
+			}
+			checkAlways(t, resp)
+			methods := splitList(resp.Header.Get("Access-Control-Allow-Methods"))
+			for _, m := range []string{"GET", "HEAD"} {
+				if !slices.Contains(methods, m) {
+					t.Errorf("Access-Control-Allow-Methods: got %q, want it to list %s", methods, m)
+				}
+			}
+			headers := splitList(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")))
+			for _, k := range []string{"if-none-match", "if-modified-since"} {
+				if !slices.Contains(headers, k) {
+					t.Errorf("Access-Control-Allow-Headers: got %q, want it to list %s", headers, k)
+				}
+			}
+			if b := body(t, resp); len(b) != 0 {
+				t.Errorf("body: got %q, want none", b)
+			}
+		})
+	}
+}
+
+// failing is a Source whose every read fails with an error that must stay
+// in the server's log.
+type failing struct{ err error }
+
+func (f failing) GetIfChanged(context.Context, string, string) (*store.Object, error) {
+	return nil, f.err
+}
+
+type secretError struct{}
+
+func (secretError) Error() string {
+	return "open /srv/feedpub/private/tok_SECRET123: permission denied"
+}
+
+func TestInternalError(t *testing.T) {
+	const secret = "tok_SECRET123"
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"custom error", secretError{}},
+		{"wrapped error", fmt.Errorf("s3: get %s: %w", secret, context.DeadlineExceeded)},
+		{"not modified without a copy", store.ErrNotModified},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := serve.New(failing{tt.err}, serve.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			for _, target := range []string{"/", "/feeds.opml", "/feeds/index.rss"} {
+				resp := get(t, h, target, hdr("Accept-Encoding", "gzip"))
+				if resp.StatusCode != http.StatusInternalServerError {
+					t.Fatalf("%s: status: got %d, want %d", target, resp.StatusCode, http.StatusInternalServerError)
+				}
+				checkAlways(t, resp)
+				b := body(t, resp)
+				for _, leak := range []string{secret, "/srv/", "permission denied", "deadline", "not modified"} {
+					if bytes.Contains(b, []byte(leak)) {
+						t.Errorf("%s: body %q echoes the internal error (%q)", target, b, leak)
+					}
+				}
+				for _, k := range []string{"ETag", "Last-Modified", "Content-Encoding"} {
+					if v := resp.Header.Get(k); v != "" {
+						t.Errorf("%s: %s on a 500: got %q, want none", target, k, v)
+					}
+				}
+			}
+			if want := tt.err.Error(); !strings.Contains(logs.String(), want) {
+				t.Errorf("log: got %q, want it to hold the error %q", logs.String(), want)
+			}
+		})
+	}
+}
+
+func TestRevalidation(t *testing.T) {
+	dir := published(t)
+	h := serve.New(store.NewFolder(dir))
+	const key, target = "feeds/index.rss", "/feeds/index.rss"
+	old := get(t, h, target, nil)
+	oldBody := body(t, old)
+	oldETag := old.Header.Get("ETag")
+	oldGzip := get(t, h, target, hdr("Accept-Encoding", "gzip"))
+	oldGzipETag := oldGzip.Header.Get("ETag")
+	if got := get(t, h, target, hdr("If-None-Match", oldETag)).StatusCode; got != http.StatusNotModified {
+		t.Fatalf("before the change: got %d, want %d", got, http.StatusNotModified)
+	}
+
+	// The same bytes written again later: same representation, same ETag.
+	touched := buildTime.Add(24 * time.Hour)
+	rewrite(t, dir, key, oldBody, touched)
+	resp := get(t, h, target, hdr("If-None-Match", oldETag))
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("same bytes rewritten: got %d, want %d", resp.StatusCode, http.StatusNotModified)
+	}
+	resp = get(t, h, target, nil)
+	if got := resp.Header.Get("ETag"); got != oldETag {
+		t.Errorf("same bytes rewritten: ETag: got %q, want %q", got, oldETag)
+	}
+	if got := body(t, resp); !bytes.Equal(got, oldBody) {
+		t.Errorf("same bytes rewritten: body: got %d bytes, want the %d published bytes", len(got), len(oldBody))
+	}
+
+	// New bytes, as a rebuild would write them.
+	newBody := bytes.Replace(oldBody, []byte("</channel>"), []byte("<item><title>late news</title><guid isPermaLink=\"false\">urn:late</guid></item></channel>"), 1)
+	if bytes.Equal(newBody, oldBody) {
+		t.Fatal("the test could not change the feed")
+	}
+	changed := touched.Add(time.Hour)
+	rewrite(t, dir, key, newBody, changed)
+
+	resp = get(t, h, target, hdr("If-None-Match", oldETag))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("old If-None-Match after the change: got %d, want %d", resp.StatusCode, http.StatusOK)
+	}
+	if got := body(t, resp); !bytes.Equal(got, newBody) {
+		t.Errorf("body after the change: got %d bytes, want the %d new bytes", len(got), len(newBody))
+	}
+	newETag := resp.Header.Get("ETag")
+	checkStrongETag(t, newETag)
+	if newETag == oldETag {
+		t.Errorf("ETag after the change: got %q, want a new one", newETag)
+	}
+	if got, want := resp.Header.Get("Last-Modified"), changed.Format(http.TimeFormat); got != want {
+		t.Errorf("Last-Modified after the change: got %q, want %q", got, want)
+	}
+	if got := get(t, h, target, hdr("If-Modified-Since", touched.Format(http.TimeFormat))).StatusCode; got != http.StatusOK {
+		t.Errorf("If-Modified-Since before the change: got %d, want %d", got, http.StatusOK)
+	}
+	if got := get(t, h, target, hdr("If-None-Match", newETag)).StatusCode; got != http.StatusNotModified {
+		t.Errorf("new If-None-Match: got %d, want %d", got, http.StatusNotModified)
+	}
+
+	resp = get(t, h, target, hdr("Accept-Encoding", "gzip", "If-None-Match", oldGzipETag))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("old gzip If-None-Match after the change: got %d, want %d", resp.StatusCode, http.StatusOK)
+	}
+	if got := gunzip(t, body(t, resp)); !bytes.Equal(got, newBody) {
+		t.Errorf("gzip body after the change: got %d bytes, want the %d new bytes", len(got), len(newBody))
+	}
+	newGzipETag := resp.Header.Get("ETag")
+	if newGzipETag == oldGzipETag || newGzipETag == newETag || newGzipETag == oldETag {
+		t.Errorf("gzip ETag after the change: got %q, want one unlike %q, %q and %q", newGzipETag, oldGzipETag, newETag, oldETag)
+	}
+
+	// The feed removed from the site.
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(key))); err != nil {
+		t.Fatal(err)
+	}
+	for _, header := range []http.Header{nil, hdr("If-None-Match", newETag), hdr("Accept-Encoding", "gzip", "If-None-Match", newGzipETag)} {
+		resp := get(t, h, target, header)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("removed feed, %v: got %d, want %d", header, resp.StatusCode, http.StatusNotFound)
+		}
+		if b := body(t, resp); bytes.Contains(b, []byte("late news")) {
+			t.Errorf("removed feed, %v: body still holds the feed", header)
+		}
+	}
+
+	// Published again.
+	rewrite(t, dir, key, oldBody, changed.Add(time.Hour))
+	resp = get(t, h, target, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("republished feed: got %d, want %d", resp.StatusCode, http.StatusOK)
+	}
+	if got := resp.Header.Get("ETag"); got != oldETag {
+		t.Errorf("republished feed: ETag: got %q, want %q, as for the same bytes before", got, oldETag)
+	}
+}
+
+// TestETagsFollowBody checks, for every format, that both representations
+// get new ETags when the published bytes change, and their old ones back
+// when the bytes do.
+func TestETagsFollowBody(t *testing.T) {
+	dir := published(t)
+	h := serve.New(store.NewFolder(dir))
+	for i, key := range []string{"feeds/index.rss", "feeds/index.atom", "feeds/index.json", "feeds.opml", "index.html"} {
+		t.Run(key, func(t *testing.T) {
+			target := "/" + key
+			etags := func() (identity, gz string) {
+				t.Helper()
+				a := get(t, h, target, nil)
+				b := get(t, h, target, hdr("Accept-Encoding", "gzip"))
+				if a.StatusCode != http.StatusOK || b.StatusCode != http.StatusOK {
+					t.Fatalf("status: got %d and %d, want %d", a.StatusCode, b.StatusCode, http.StatusOK)
+				}
+				if b.Header.Get("Content-Encoding") != "gzip" {
+					t.Fatalf("Content-Encoding: got %q, want gzip", b.Header.Get("Content-Encoding"))
+				}
+				return a.Header.Get("ETag"), b.Header.Get("ETag")
+			}
+			original := readKey(t, dir, key)
+			id1, gz1 := etags()
+			changed := append(bytes.Clone(original), ' ')
+			rewrite(t, dir, key, changed, buildTime.Add(time.Duration(i+1)*time.Hour))
+			id2, gz2 := etags()
+			if id2 == id1 {
+				t.Errorf("identity ETag: got %q after the change, want a new one", id2)
+			}
+			if gz2 == gz1 {
+				t.Errorf("gzip ETag: got %q after the change, want a new one", gz2)
+			}
+			if id2 == gz2 {
+				t.Errorf("identity and gzip ETags are both %q", id2)
+			}
+			rewrite(t, dir, key, original, buildTime.Add(time.Duration(i+2)*time.Hour))
+			id3, gz3 := etags()
+			if id3 != id1 || gz3 != gz1 {
+				t.Errorf("ETags of the original bytes: got %q and %q, want %q and %q", id3, gz3, id1, gz1)
+			}
+		})
+	}
+}
