@@ -284,14 +284,6 @@ func count(rep *Report, articles []*content.Article, now time.Time) {
 // article holds any more, so that their subscribers see the items leave
 // rather than a feed frozen with them.
 func (b *Build) retired(ctx context.Context, current []*feed.Feed) []*feed.Feed {
-	obj, err := b.Out.Get(ctx, ReportKey)
-	if err != nil {
-		return nil
-	}
-	var last Report
-	if json.Unmarshal(obj.Body, &last) != nil {
-		return nil
-	}
 	names := make(map[string]bool, len(current))
 	var newest time.Time
 	for _, f := range current {
@@ -300,16 +292,54 @@ func (b *Build) retired(ctx context.Context, current []*feed.Feed) []*feed.Feed 
 			newest = f.Updated
 		}
 	}
+	if newest.IsZero() {
+		newest = time.Unix(0, 0).UTC()
+	}
 	var out []*feed.Feed
-	for _, fr := range last.Feeds {
+	for _, fr := range b.published(ctx) {
 		if names[fr.Name] || !validName(fr.Name) {
 			continue
 		}
 		names[fr.Name] = true
-		if newest.IsZero() {
-			newest = time.Unix(0, 0).UTC()
-		}
 		out = append(out, &feed.Feed{Name: fr.Name, Kind: fr.Kind, Title: fr.Title, Site: b.Site, Updated: newest})
+	}
+	return out
+}
+
+// published returns the feeds the last build published: from its report, or,
+// when there is none to read, from the feed files themselves (named by their
+// keys, titled by their names), so that no feed is ever left stale.
+func (b *Build) published(ctx context.Context) []FeedReport {
+	if obj, err := b.Out.Get(ctx, ReportKey); err == nil {
+		var last Report
+		if json.Unmarshal(obj.Body, &last) == nil {
+			return last.Feeds
+		}
+	}
+	lister, ok := b.Out.(interface {
+		List(ctx context.Context, prefix string) ([]store.Info, error)
+	})
+	if !ok {
+		return nil
+	}
+	infos, err := lister.List(ctx, "feeds/")
+	if err != nil {
+		return nil
+	}
+	var out []FeedReport
+	seen := map[string]bool{}
+	for _, in := range infos {
+		name, ok := strings.CutSuffix(strings.TrimPrefix(in.Key, "feeds/"), ".rss")
+		if !ok || seen[name] {
+			continue
+		}
+		seen[name] = true
+		kind, label, found := strings.Cut(name, "/")
+		fr := FeedReport{Name: name, Kind: feed.KindSite, Title: b.Site.Title}
+		if found {
+			fr.Kind, fr.Title = feed.Kind(kind), b.Site.Title+" · "+label
+		}
+		out = append(out, fr)
 	}
 	return out
 }

@@ -688,3 +688,30 @@ func TestRunCancelledWritesNothing(t *testing.T) {
 		t.Errorf("files written: %v", got)
 	}
 }
+
+// Without a readable report (lost, or written by an older build), feeds
+// that no article holds any more are still found, from the feed files, and
+// retired.
+func TestRetiresWithoutReport(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"Gone"}))
+	build(t, site, articles, out, day)
+	if err := os.Remove(filepath.Join(out, publish.ReportKey)); err != nil {
+		t.Fatal(err)
+	}
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"Other"}))
+	rep := build(t, site, articles, out, day)
+	var retired []string
+	for _, f := range rep.Feeds {
+		if f.Retired {
+			retired = append(retired, f.Name)
+		}
+	}
+	if !slices.Equal(retired, []string{"category/gone"}) {
+		t.Fatalf("retired = %q, want [category/gone]", retired)
+	}
+	if got := feedItems(t, out, "category/gone"); len(got) != 0 {
+		t.Errorf("retired feed still holds %d items", len(got))
+	}
+}
