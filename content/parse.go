@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
+
 	"golang.org/x/text/language"
 )
 
@@ -280,25 +282,72 @@ func (d *decoder) url(field string, raw json.RawMessage, required bool) string {
 		}
 		return ""
 	}
-	if err := checkURL(s); err != nil {
+	uri, err := checkURL(s)
+	if err != nil {
 		d.fail(field, "%v", err)
 		return ""
 	}
-	return s
+	return uri
 }
 
-func checkURL(s string) error {
+// checkURL accepts an absolute http or https URL or IRI and returns it as a
+// URI, as RSS requires: an internationalised host in punycode, every other
+// character a URI cannot hold (non-ASCII, spaces, quotes, angle brackets)
+// percent-encoded as UTF-8. A URL that is already a URI is returned as is.
+func checkURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("is not a URL: %q", s)
+		return "", fmt.Errorf("is not a URL: %q", s)
 	}
 	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
-		return fmt.Errorf("must be an absolute http or https URL, got %q", s)
+		return "", fmt.Errorf("must be an absolute http or https URL, got %q", s)
 	}
-	if u.Host == "" {
-		return fmt.Errorf("has no host: %q", s)
+	if u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("has no host: %q", s)
 	}
-	return nil
+	host := u.Hostname()
+	if !isASCII(host) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", fmt.Errorf("has an invalid host %q: %v", host, err)
+		}
+		i := strings.Index(s, host)
+		s = s[:i] + ascii + s[i+len(host):]
+	}
+	return escapeURI(s), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeURI percent-encodes the bytes RFC 3986 does not allow in a URI,
+// leaving reserved characters and existing escapes alone.
+func escapeURI(s string) string {
+	const allowed = "-._~:/?#[]@!$&'()*+,;=%"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(allowed, c) >= 0) {
+			if b.Len() > 0 {
+				b.WriteByte(c)
+			}
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString(s[:i])
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
 }
 
 func (d *decoder) authors() []Author {

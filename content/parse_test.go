@@ -299,7 +299,11 @@ func TestParseURL(t *testing.T) {
 		{`"https://news.example.cn/a.html"`, "https://news.example.cn/a.html"},
 		{`"http://news.example.cn/a.html?x=1&y=2#top"`, "http://news.example.cn/a.html?x=1&y=2#top"},
 		{`"HTTPS://news.example.cn/"`, "HTTPS://news.example.cn/"},
-		{`"https://news.example.cn:8443/辽阳.html"`, "https://news.example.cn:8443/辽阳.html"},
+		// IRIs become URIs, as RSS requires: UTF-8 percent-encoded, hosts in punycode.
+		{`"https://news.example.cn:8443/辽阳.html"`, "https://news.example.cn:8443/%E8%BE%BD%E9%98%B3.html"},
+		{`"https://news.example.cn/a b.html?q=辽 阳#章"`, "https://news.example.cn/a%20b.html?q=%E8%BE%BD%20%E9%98%B3#%E7%AB%A0"},
+		{`"https://例子.中国/新闻"`, "https://xn--fsqu00a.xn--fiqs8s/%E6%96%B0%E9%97%BB"},
+		{`"https://news.example.cn/%E8%BE%BD.html?a=\"b\"<c>"`, "https://news.example.cn/%E8%BE%BD.html?a=%22b%22%3Cc%3E"},
 		{`" https://news.example.cn/a.html "`, "https://news.example.cn/a.html"},
 		// Characters XML forbids are dropped here too.
 		{`"https://news.example.cn/a\ufffe\u0000b.html"`, "https://news.example.cn/ab.html"},
