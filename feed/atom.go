@@ -13,104 +13,108 @@ import (
 func Atom(out io.Writer, f *Feed) error {
 	w := newWriter(out)
 	s := f.Site
-	w.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"`)
 	w.attrs("xml:lang", s.Language)
-	w.WriteByte('>')
-	w.WriteString("<id>")
+	w.char('>')
+	w.str("<id>")
 	w.text(f.ID())
-	w.WriteString("</id><title>")
+	w.str("</id><title>")
 	w.text(f.Title)
-	w.WriteString("</title>")
+	w.str("</title>")
 	w.elem("subtitle", s.Description)
-	w.WriteString("<updated>")
+	w.str("<updated>")
 	w.time(f.Updated, time.RFC3339)
-	w.WriteString(`</updated><link rel="self" type="application/atom+xml"`)
+	w.str(`</updated><link rel="self" type="application/atom+xml"`)
 	w.attrs("href", f.URL("atom"))
-	w.WriteString(`/><link rel="alternate" type="text/html"`)
+	w.str(`/><link rel="alternate" type="text/html"`)
 	w.attrs("href", s.URL)
-	w.WriteString("/>")
+	w.str("/>")
 	atomAuthor(w, s.Author)
-	w.WriteString("<generator")
+	w.str("<generator")
 	w.attrs("uri", GeneratorURI)
-	w.WriteString(">" + Generator + "</generator>")
+	w.str(">" + Generator + "</generator>")
 	w.elem("logo", s.Image)
 	w.elem("rights", s.Rights)
 	for _, a := range f.Items {
 		atomEntry(w, f, a)
 	}
-	w.WriteString("</feed>\n")
+	w.str("</feed>\n")
 	return w.flush()
 }
 
 func atomAuthor(w *writer, a content.Author) {
-	w.WriteString("<author><name>")
+	w.str("<author><name>")
 	w.text(a.Name)
-	w.WriteString("</name>")
+	w.str("</name>")
 	w.elem("email", a.Email)
 	w.elem("uri", a.URL)
-	w.WriteString("</author>")
+	w.str("</author>")
 }
 
 func atomEntry(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
-	w.WriteString("<entry")
+	p := f.prepared(a)
+	if p == nil {
+		p = &prepared{id: ItemID(s, a)}
+	}
+	w.str("<entry")
 	if a.Language != "" && a.Language != s.Language {
 		w.attrs("xml:lang", a.Language)
 	}
-	w.WriteString("><id>")
-	w.text(ItemID(s, a))
-	w.WriteString(`</id><title type="text">`)
+	w.str("><id>")
+	w.text(p.id)
+	w.str(`</id><title type="text">`)
 	w.text(a.Title)
-	w.WriteString("</title><updated>")
+	w.str("</title><updated>")
 	w.time(a.Updated, time.RFC3339)
-	w.WriteString("</updated><published>")
+	w.str("</updated><published>")
 	w.time(a.Published, time.RFC3339)
-	w.WriteString(`</published><link rel="alternate" type="text/html"`)
+	w.str(`</published><link rel="alternate" type="text/html"`)
 	w.attrs("href", a.URL)
-	w.WriteString("/>")
+	w.str("/>")
 	for _, e := range a.Enclosures {
-		w.WriteString(`<link rel="enclosure"`)
+		w.str(`<link rel="enclosure"`)
 		w.attrs("type", e.Type, "href", e.URL)
 		if e.Length > 0 {
-			w.WriteString(` length="`)
+			w.str(` length="`)
 			w.int(e.Length)
-			w.WriteByte('"')
+			w.char('"')
 		}
-		w.WriteString("/>")
+		w.str("/>")
 	}
 	for _, au := range a.Authors {
 		atomAuthor(w, au)
 	}
 	for _, c := range a.Categories {
-		w.WriteString("<category")
+		w.str("<category")
 		w.attrs("term", c, "scheme", s.BaseURL+"/feeds/category/")
-		w.WriteString("/>")
+		w.str("/>")
 	}
 	for _, t := range a.Tags {
-		w.WriteString("<category")
+		w.str("<category")
 		w.attrs("term", t, "scheme", s.BaseURL+"/feeds/tag/")
-		w.WriteString("/>")
+		w.str("/>")
 	}
 	if a.Summary != "" {
-		w.WriteString(`<summary type="html">`)
-		w.text(a.Summary)
-		w.WriteString("</summary>")
+		w.str(`<summary type="html">`)
+		w.textOr(p.xmlSummary, a.Summary)
+		w.str("</summary>")
 	}
 	if s.FullText && a.ContentHTML != "" {
-		w.WriteString(`<content type="html">`)
-		w.text(a.ContentHTML)
-		w.WriteString("</content>")
+		w.str(`<content type="html">`)
+		w.textOr(p.xmlContent, a.ContentHTML)
+		w.str("</content>")
 	}
 	if a.Source != nil {
-		w.WriteString("<source>")
+		w.str("<source>")
 		w.elem("title", a.Source.Name)
 		if a.Source.URL != "" {
-			w.WriteString(`<link rel="alternate"`)
+			w.str(`<link rel="alternate"`)
 			w.attrs("href", a.Source.URL)
-			w.WriteString("/>")
+			w.str("/>")
 		}
-		w.WriteString("</source>")
+		w.str("</source>")
 	}
 	if a.Rights != "" {
 		w.elem("rights", a.Rights)
@@ -118,5 +122,5 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	if a.Image != nil {
 		mediaContent(w, a.Image)
 	}
-	w.WriteString("</entry>")
+	w.str("</entry>")
 }

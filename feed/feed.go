@@ -37,6 +37,8 @@ type Feed struct {
 	Site    *Site
 	Items   []*content.Article // newest first
 	Updated time.Time          // newest change among Items
+
+	prep *preparer // shared by the feeds of one Plan
 }
 
 // Format is one of the three feed formats.
@@ -149,8 +151,10 @@ func Plan(s *Site, visible []*content.Article) []*Feed {
 			newest = a.Updated
 		}
 	}
+	prep := newPreparer(s)
 	for _, f := range feeds {
 		f.Site = s
+		f.prep = prep
 		if f.Kind != KindSite {
 			f.Title = s.Title + " · " + f.Label
 		}

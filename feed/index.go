@@ -13,11 +13,11 @@ import (
 // every method of every type in the Lambda binaries.
 func Index(out io.Writer, s *Site, feeds []*Feed) error {
 	w := newWriter(out)
-	w.WriteString("<!doctype html>\n<html")
+	w.str("<!doctype html>\n<html")
 	w.attrs("lang", s.Language)
-	w.WriteString(">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+	w.str(">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
 	w.text(s.Title + " — feeds")
-	w.WriteString("</title>\n")
+	w.str("</title>\n")
 	var discover []*Feed
 	for _, f := range feeds {
 		if f.Kind == KindSite {
@@ -29,42 +29,42 @@ func Index(out io.Writer, s *Site, feeds []*Feed) error {
 	}
 	for _, f := range discover {
 		for _, format := range Formats {
-			w.WriteString(`<link rel="alternate"`)
+			w.str(`<link rel="alternate"`)
 			w.attrs("type", mediaType(format.ContentType), "title", f.Title+" ("+format.Ext+")", "href", f.URL(format.Ext))
-			w.WriteString(">\n")
+			w.str(">\n")
 		}
 	}
-	w.WriteString("<style>\nbody{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\n" +
+	w.str("<style>\nbody{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\n" +
 		"li{margin:.3rem 0} a{margin-right:.5rem} .n{color:#777;font-size:.9em}\n</style>\n</head>\n<body>\n<h1>")
 	w.text(s.Title)
-	w.WriteString("</h1>\n")
+	w.str("</h1>\n")
 	if s.Description != "" {
-		w.WriteString("<p>")
+		w.str("<p>")
 		w.text(s.Description)
-		w.WriteString("</p>\n")
+		w.str("</p>\n")
 	}
-	w.WriteString("<p>Subscribe in any feed reader: RSS 2.0, Atom 1.0 or JSON Feed 1.1. " +
+	w.str("<p>Subscribe in any feed reader: RSS 2.0, Atom 1.0 or JSON Feed 1.1. " +
 		"All feeds at once: <a href=\"feeds.opml\">feeds.opml</a>.</p>\n<ul>\n")
 	for _, f := range feeds {
-		w.WriteString("<li><strong>")
+		w.str("<li><strong>")
 		w.text(f.Title)
-		w.WriteString(`</strong> <span class="n">`)
+		w.str(`</strong> <span class="n">`)
 		w.text(string(f.Kind) + ", " + strconv.Itoa(len(f.Items)) + " items")
-		w.WriteString("</span><br>")
+		w.str("</span><br>")
 		for _, format := range Formats {
-			w.WriteString("<a")
+			w.str("<a")
 			w.attrs("href", f.URL(format.Ext), "type", mediaType(format.ContentType))
-			w.WriteByte('>')
+			w.char('>')
 			w.text(format.Ext)
-			w.WriteString("</a>")
+			w.str("</a>")
 		}
-		w.WriteString("</li>\n")
+		w.str("</li>\n")
 	}
-	w.WriteString("</ul>\n<p><a")
+	w.str("</ul>\n<p><a")
 	w.attrs("href", s.URL)
-	w.WriteByte('>')
+	w.char('>')
 	w.text(s.URL)
-	w.WriteString("</a></p>\n</body>\n</html>\n")
+	w.str("</a></p>\n</body>\n</html>\n")
 	return w.flush()
 }
 

@@ -16,106 +16,110 @@ const JSONFeedVersion = "https://jsonfeed.org/version/1.1"
 func JSON(out io.Writer, f *Feed) error {
 	w := newWriter(out)
 	s := f.Site
-	w.WriteString(`{"version":"` + JSONFeedVersion + `"`)
-	w.WriteString(`,"title":`)
+	w.str(`{"version":"` + JSONFeedVersion + `"`)
+	w.str(`,"title":`)
 	w.jsonString(f.Title)
 	w.jsonField("home_page_url", s.URL)
 	w.jsonField("feed_url", f.URL("json"))
 	w.jsonField("description", s.Description)
 	w.jsonField("icon", s.Image)
 	w.jsonField("language", s.Language)
-	w.WriteString(`,"authors":[`)
+	w.str(`,"authors":[`)
 	jsonAuthor(w, s.Author)
-	w.WriteString(`],"items":[`)
+	w.str(`],"items":[`)
 	for i, a := range f.Items {
 		if i > 0 {
-			w.WriteByte(',')
+			w.char(',')
 		}
 		jsonItem(w, f, a)
 	}
-	w.WriteString("]}\n")
+	w.str("]}\n")
 	return w.flush()
 }
 
 func jsonAuthor(w *writer, a content.Author) {
-	w.WriteString(`{"name":`)
+	w.str(`{"name":`)
 	w.jsonString(a.Name)
 	url := a.URL
 	if url == "" && a.Email != "" {
 		url = "mailto:" + a.Email
 	}
 	w.jsonField("url", url)
-	w.WriteByte('}')
+	w.char('}')
 }
 
 func jsonItem(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
-	w.WriteString(`{"id":`)
-	w.jsonString(ItemID(s, a))
+	p := f.prepared(a)
+	if p == nil {
+		p = &prepared{id: ItemID(s, a)}
+	}
+	w.str(`{"id":`)
+	w.jsonString(p.id)
 	w.jsonField("url", a.URL)
 	w.jsonField("title", a.Title)
 	switch {
 	case s.FullText && a.ContentHTML != "":
-		w.jsonField("content_html", a.ContentHTML)
+		w.jsonFieldOr("content_html", p.jsonContent, a.ContentHTML)
 	case a.Summary != "":
-		w.jsonField("content_html", a.Summary)
+		w.jsonFieldOr("content_html", p.jsonSummary, a.Summary)
 	default: // an item must carry content_html or content_text
-		w.WriteString(`,"content_text":""`)
+		w.str(`,"content_text":""`)
 	}
-	w.jsonField("summary", a.SummaryText)
+	w.jsonFieldOr("summary", p.jsonText, a.SummaryText)
 	if a.Image != nil {
 		w.jsonField("image", a.Image.URL)
 	}
-	w.WriteString(`,"date_published":"`)
+	w.str(`,"date_published":"`)
 	w.time(a.Published, time.RFC3339)
-	w.WriteString(`","date_modified":"`)
+	w.str(`","date_modified":"`)
 	w.time(a.Updated, time.RFC3339)
-	w.WriteByte('"')
+	w.char('"')
 	if len(a.Authors) > 0 {
-		w.WriteString(`,"authors":[`)
+		w.str(`,"authors":[`)
 		for i, au := range a.Authors {
 			if i > 0 {
-				w.WriteByte(',')
+				w.char(',')
 			}
 			jsonAuthor(w, au)
 		}
-		w.WriteByte(']')
+		w.char(']')
 	}
 	if tags := labels(a); len(tags) > 0 {
-		w.WriteString(`,"tags":[`)
+		w.str(`,"tags":[`)
 		for i, t := range tags {
 			if i > 0 {
-				w.WriteByte(',')
+				w.char(',')
 			}
 			w.jsonString(t)
 		}
-		w.WriteByte(']')
+		w.char(']')
 	}
 	if a.Language != "" {
 		w.jsonField("language", a.Language)
 	}
 	if len(a.Enclosures) > 0 {
-		w.WriteString(`,"attachments":[`)
+		w.str(`,"attachments":[`)
 		for i, e := range a.Enclosures {
 			if i > 0 {
-				w.WriteByte(',')
+				w.char(',')
 			}
-			w.WriteString(`{"url":`)
+			w.str(`{"url":`)
 			w.jsonString(e.URL)
 			w.jsonField("mime_type", e.Type)
 			if e.Length > 0 {
-				w.WriteString(`,"size_in_bytes":`)
+				w.str(`,"size_in_bytes":`)
 				w.int(e.Length)
 			}
 			if e.Duration > 0 {
-				w.WriteString(`,"duration_in_seconds":`)
+				w.str(`,"duration_in_seconds":`)
 				w.int(e.Duration)
 			}
-			w.WriteByte('}')
+			w.char('}')
 		}
-		w.WriteByte(']')
+		w.char(']')
 	}
-	w.WriteByte('}')
+	w.char('}')
 }
 
 // labels is an item's categories then tags, each once: JSON Feed has tags only.

@@ -15,35 +15,35 @@ func OPML(out io.Writer, s *Site, feeds []*Feed) error {
 			newest = f.Updated
 		}
 	}
-	w.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<opml version="2.0"><head>`)
+	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<opml version="2.0"><head>`)
 	w.elem("title", s.Title)
 	if !newest.IsZero() {
-		w.WriteString("<dateModified>")
+		w.str("<dateModified>")
 		w.time(newest, rssDate)
-		w.WriteString("</dateModified>")
+		w.str("</dateModified>")
 	}
 	w.elem("ownerName", s.Author.Name)
 	w.elem("ownerEmail", s.Author.Email)
-	w.WriteString("</head><body>")
+	w.str("</head><body>")
 	var open Kind
 	for _, f := range feeds {
 		if f.Kind != open {
 			if open != "" {
-				w.WriteString("</outline>")
+				w.str("</outline>")
 			}
 			open = f.Kind
-			w.WriteString("<outline")
+			w.str("<outline")
 			w.attrs("text", setTitles[f.Kind])
-			w.WriteByte('>')
+			w.char('>')
 		}
-		w.WriteString(`<outline type="rss"`)
+		w.str(`<outline type="rss"`)
 		w.attrs("text", f.Title, "title", f.Title, "xmlUrl", f.URL("rss"), "htmlUrl", s.URL, "language", s.Language)
-		w.WriteString("/>")
+		w.str("/>")
 	}
 	if open != "" {
-		w.WriteString("</outline>")
+		w.str("</outline>")
 	}
-	w.WriteString("</body></opml>\n")
+	w.str("</body></opml>\n")
 	return w.flush()
 }
 

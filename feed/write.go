@@ -1,30 +1,77 @@
 package feed
 
 import (
-	"bufio"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
 
-// writer streams one document. Write errors are sticky in the bufio.Writer
-// and reported once by flush, so the renderers read as plain sequences.
+// writer streams one document through a pooled buffer that is handed to
+// the destination every flushAt bytes. The first write error is kept and
+// reported by flush, so the renderers read as plain sequences.
 type writer struct {
-	*bufio.Writer
+	out     io.Writer
+	buf     []byte
+	err     error
 	scratch [64]byte
 }
 
-func newWriter(w io.Writer) *writer {
-	return &writer{Writer: bufio.NewWriterSize(w, 32<<10)}
+const (
+	flushAt     = 32 << 10
+	maxPooled   = 1 << 20 // larger buffers are left to the garbage collector
+	initialSize = 64 << 10
+)
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, initialSize); return &b }}
+
+func newWriter(out io.Writer) *writer {
+	return &writer{out: out, buf: (*buffers.Get().(*[]byte))[:0]}
 }
 
-func (w *writer) flush() error { return w.Flush() }
+// str appends s.
+func (w *writer) str(s string) {
+	w.buf = append(w.buf, s...)
+	if len(w.buf) >= flushAt {
+		w.drain()
+	}
+}
 
-// xmlClass says what each ASCII byte needs in XML text (1) and attributes (2).
+// char appends c.
+func (w *writer) char(c byte) { w.buf = append(w.buf, c) }
+
+// bytes appends b.
+func (w *writer) bytes(b []byte) { w.buf = append(w.buf, b...) }
+
+func (w *writer) drain() {
+	if w.out == nil { // escaping into memory: keep everything
+		return
+	}
+	if w.err == nil && len(w.buf) > 0 {
+		_, w.err = w.out.Write(w.buf)
+	}
+	w.buf = w.buf[:0]
+}
+
+// flush writes what is buffered, returns the buffer to the pool and reports
+// the first write error.
+func (w *writer) flush() error {
+	w.drain()
+	if cap(w.buf) <= maxPooled {
+		b := w.buf[:0]
+		buffers.Put(&b)
+	}
+	w.buf = nil
+	return w.err
+}
+
+// xmlClass says which ASCII bytes need work in XML text (1) and in
+// attributes (2): markup, quotes, and control characters (dropped, or
+// escaped when they are white space).
 var xmlClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := 0; c < 0x20; c++ {
-		t[c] = 3 // dropped, or escaped when white space
+		t[c] = 3
 	}
 	t['&'], t['<'], t['>'] = 3, 3, 3
 	t['"'] = 2
@@ -38,6 +85,30 @@ func (w *writer) text(s string) { w.escapeXML(s, 1) }
 // attr writes s as an attribute value inside double quotes.
 func (w *writer) attr(s string) { w.escapeXML(s, 2) }
 
+// plainRune reports the length of the well-formed UTF-8 sequence at s[i]
+// when it needs no work in any format (every two- and three-byte character
+// but U+FFFE, U+FFFF, U+2028 and U+2029), or 0 when the caller must look
+// closer. Inlined, it keeps CJK text off utf8.DecodeRune's slow path.
+func plainRune(s string, i int) int {
+	c := s[i]
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		if i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			return 2
+		}
+	case c >= 0xE1 && c <= 0xEC:
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 &&
+			(c != 0xE2 || s[i+1] != 0x80 || s[i+2]&0xFE != 0xA8) { // U+2028, U+2029
+			return 3
+		}
+	case c == 0xEE || c == 0xEF:
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 && (c == 0xEE || s[i+1] != 0xBF || s[i+2] < 0xBE) {
+			return 3
+		}
+	}
+	return 0
+}
+
 func (w *writer) escapeXML(s string, mask uint8) {
 	last := 0
 	for i := 0; i < len(s); {
@@ -47,46 +118,90 @@ func (w *writer) escapeXML(s string, mask uint8) {
 				i++
 				continue
 			}
-			w.WriteString(s[last:i])
+			w.buf = append(w.buf, s[last:i]...)
 			switch c {
 			case '&':
-				w.WriteString("&amp;")
+				w.buf = append(w.buf, "&amp;"...)
 			case '<':
-				w.WriteString("&lt;")
+				w.buf = append(w.buf, "&lt;"...)
 			case '>':
-				w.WriteString("&gt;")
+				w.buf = append(w.buf, "&gt;"...)
 			case '"':
-				w.WriteString("&quot;")
+				w.buf = append(w.buf, "&quot;"...)
 			case '\r':
-				w.WriteString("&#xD;")
+				w.buf = append(w.buf, "&#xD;"...)
 			case '\n':
 				if mask == 2 {
-					w.WriteString("&#xA;")
+					w.buf = append(w.buf, "&#xA;"...)
 				} else {
-					w.WriteByte('\n')
+					w.buf = append(w.buf, '\n')
 				}
 			case '\t':
 				if mask == 2 {
-					w.WriteString("&#x9;")
+					w.buf = append(w.buf, "&#x9;"...)
 				} else {
-					w.WriteByte('\t')
+					w.buf = append(w.buf, '\t')
 				}
 			}
 			i++
 			last = i
 			continue
 		}
+		if n := plainRune(s, i); n > 0 {
+			i += n
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
-			w.WriteString(s[last:i])
+			w.buf = append(w.buf, s[last:i]...)
 			if r == utf8.RuneError {
-				w.WriteString("\uFFFD")
+				w.buf = append(w.buf, "\uFFFD"...)
 			}
 			last = i + size
 		}
 		i += size
 	}
-	w.WriteString(s[last:])
+	w.str(s[last:])
+}
+
+// textOr writes pre, text already escaped, or escapes raw when there is no
+// pre (a feed not made by Plan).
+func (w *writer) textOr(pre, raw string) {
+	if pre != "" {
+		w.str(pre)
+		return
+	}
+	w.text(raw)
+}
+
+// elemOr writes <name>text</name> like elem, with textOr's text.
+func (w *writer) elemOr(name, pre, raw string) {
+	if raw == "" {
+		return
+	}
+	w.char('<')
+	w.str(name)
+	w.char('>')
+	w.textOr(pre, raw)
+	w.str("</")
+	w.str(name)
+	w.char('>')
+}
+
+// jsonFieldOr writes ,"name":value like jsonField, with pre already quoted
+// when there is one.
+func (w *writer) jsonFieldOr(name, pre, raw string) {
+	if raw == "" {
+		return
+	}
+	if pre == "" {
+		w.jsonField(name, raw)
+		return
+	}
+	w.str(`,"`)
+	w.str(name)
+	w.str(`":`)
+	w.str(pre)
 }
 
 // elem writes <name>text</name>, or nothing when text is empty.
@@ -94,13 +209,13 @@ func (w *writer) elem(name, text string) {
 	if text == "" {
 		return
 	}
-	w.WriteByte('<')
-	w.WriteString(name)
-	w.WriteByte('>')
+	w.char('<')
+	w.str(name)
+	w.char('>')
 	w.text(text)
-	w.WriteString("</")
-	w.WriteString(name)
-	w.WriteByte('>')
+	w.str("</")
+	w.str(name)
+	w.char('>')
 }
 
 // attrs writes ` key="value"` pairs, skipping empty values.
@@ -109,20 +224,20 @@ func (w *writer) attrs(kv ...string) {
 		if kv[i+1] == "" {
 			continue
 		}
-		w.WriteByte(' ')
-		w.WriteString(kv[i])
-		w.WriteString(`="`)
+		w.char(' ')
+		w.str(kv[i])
+		w.str(`="`)
 		w.attr(kv[i+1])
-		w.WriteByte('"')
+		w.char('"')
 	}
 }
 
 func (w *writer) time(t time.Time, layout string) {
-	w.Write(t.AppendFormat(w.scratch[:0], layout))
+	w.bytes(t.AppendFormat(w.scratch[:0], layout))
 }
 
 func (w *writer) int(n int64) {
-	w.Write(strconv.AppendInt(w.scratch[:0], n, 10))
+	w.bytes(strconv.AppendInt(w.scratch[:0], n, 10))
 }
 
 const hexDigits = "0123456789abcdef"
@@ -131,7 +246,7 @@ const hexDigits = "0123456789abcdef"
 // characters XML 1.0 forbids dropped as in every format, invalid UTF-8
 // replaced, U+2028 and U+2029 escaped for JavaScript's sake.
 func (w *writer) jsonString(s string) {
-	w.WriteByte('"')
+	w.buf = append(w.buf, '"')
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -140,42 +255,46 @@ func (w *writer) jsonString(s string) {
 				i++
 				continue
 			}
-			w.WriteString(s[last:i])
+			w.buf = append(w.buf, s[last:i]...)
 			switch c {
 			case '"':
-				w.WriteString(`\"`)
+				w.buf = append(w.buf, `\"`...)
 			case '\\':
-				w.WriteString(`\\`)
+				w.buf = append(w.buf, `\\`...)
 			case '\n':
-				w.WriteString(`\n`)
+				w.buf = append(w.buf, `\n`...)
 			case '\r':
-				w.WriteString(`\r`)
+				w.buf = append(w.buf, `\r`...)
 			case '\t':
-				w.WriteString(`\t`)
+				w.buf = append(w.buf, `\t`...)
 			}
 			i++
 			last = i
 			continue
 		}
+		if n := plainRune(s, i); n > 0 {
+			i += n
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			w.WriteString(s[last:i])
-			w.WriteString("\uFFFD")
+			w.buf = append(w.buf, s[last:i]...)
+			w.buf = append(w.buf, "\uFFFD"...)
 			last = i + size
 		case r == 0xFFFE || r == 0xFFFF:
-			w.WriteString(s[last:i])
+			w.buf = append(w.buf, s[last:i]...)
 			last = i + size
 		case r == '\u2028' || r == '\u2029':
-			w.WriteString(s[last:i])
-			w.WriteString(`\u202`)
-			w.WriteByte(hexDigits[r&0xF])
+			w.buf = append(w.buf, s[last:i]...)
+			w.buf = append(w.buf, `\u202`...)
+			w.buf = append(w.buf, hexDigits[r&0xF])
 			last = i + size
 		}
 		i += size
 	}
-	w.WriteString(s[last:])
-	w.WriteByte('"')
+	w.buf = append(w.buf, s[last:]...)
+	w.str(`"`)
 }
 
 // jsonField writes ,"name":"value" after an earlier member, and nothing
@@ -184,8 +303,8 @@ func (w *writer) jsonField(name, value string) {
 	if value == "" {
 		return
 	}
-	w.WriteString(`,"`)
-	w.WriteString(name)
-	w.WriteString(`":`)
+	w.str(`,"`)
+	w.str(name)
+	w.str(`":`)
 	w.jsonString(value)
 }
