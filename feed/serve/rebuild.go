@@ -44,8 +44,9 @@ type Rebuild struct {
 }
 
 // NewRebuild returns the POST /rebuild handler: requests signed with secret
-// within Window, never seen before, call start; anything else gets 401 with
-// no detail. claims may be nil for a single-process memory of signatures.
+// within Window, never seen before, call start (202; 502 when start fails);
+// a body over 64 KiB gets 413 and anything else 401 with no detail. claims
+// may be nil for a single-process memory of signatures.
 func NewRebuild(secret []byte, start func(ctx context.Context) error, claims Claimer) *Rebuild {
 	if claims == nil {
 		claims = NewMemoryClaims()
@@ -54,15 +55,27 @@ func NewRebuild(secret []byte, start func(ctx context.Context) error, claims Cla
 }
 
 // ServeHTTP checks one request and, when it is authentic, starts a build.
+// A body over 64 KiB gets 413 (it cannot be authenticated, and a publisher
+// should learn why); every other fault gets the same 401 with no detail.
 func (rb *Rebuild) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil || !rb.authentic(r, body) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var sig []byte
+	if err == nil {
+		sig = rb.authentic(r, body)
+	}
+	if sig == nil {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	sig := strings.TrimPrefix(r.Header.Get(SignatureHeader), "sha256=")
-	fresh, err := rb.claims.Claim(r.Context(), strings.ToLower(sig), rb.now().Add(2*Window))
+	// The claim is the signature in canonical (lower-case) hex, so that the
+	// same request with its hex in upper case is a replay too.
+	fresh, err := rb.claims.Claim(r.Context(), hex.EncodeToString(sig), rb.now().Add(2*Window))
 	if err != nil {
 		rb.log.ErrorContext(r.Context(), "rebuild: claim signature", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -82,23 +95,31 @@ func (rb *Rebuild) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"status":"accepted"}`+"\n")
 }
 
-func (rb *Rebuild) authentic(r *http.Request, body []byte) bool {
+// authentic returns the request's signature when it is right for body and
+// its timestamp is within Window of now, or nil. The signature header must
+// read "sha256=" and hex digits (either case); the comparison takes the same
+// time wherever the signatures differ (hmac.Equal).
+func (rb *Rebuild) authentic(r *http.Request, body []byte) []byte {
 	if len(rb.secret) == 0 {
-		return false
+		return nil
 	}
 	ts := r.Header.Get(TimestampHeader)
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return false
+		return nil
 	}
 	if d := rb.now().Sub(time.Unix(sec, 0)); d > Window || d < -Window {
-		return false
+		return nil
 	}
-	got, err := hex.DecodeString(strings.TrimPrefix(r.Header.Get(SignatureHeader), "sha256="))
-	if err != nil {
-		return false
+	digits, ok := strings.CutPrefix(r.Header.Get(SignatureHeader), "sha256=")
+	if !ok {
+		return nil
 	}
-	return hmac.Equal(got, Sign(rb.secret, ts, body))
+	got, err := hex.DecodeString(digits)
+	if err != nil || !hmac.Equal(got, Sign(rb.secret, ts, body)) {
+		return nil
+	}
+	return got
 }
 
 // Sign returns the HMAC-SHA256 of timestamp + "." + body under secret.

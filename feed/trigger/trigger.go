@@ -65,9 +65,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		if env.Rebuild != "all" {
 			return nil, fmt.Errorf("trigger: rebuild %q: %w (only \"all\")", env.Rebuild, ErrUnknownEvent)
 		}
-		return h.build(ctx, "rebuild")
+		return result(h.build(ctx, "rebuild"))
 	case env.Source == "aws.events" || env.DetailType == "Scheduled Event":
-		return h.build(ctx, "schedule")
+		return result(h.build(ctx, "schedule"))
 	case len(env.Records) > 0:
 		var first record
 		_ = json.Unmarshal(env.Records[0], &first)
@@ -80,7 +80,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			if !h.relevant(ev) {
 				return &Result{Trigger: "s3"}, nil
 			}
-			return h.build(ctx, "s3")
+			return result(h.build(ctx, "s3"))
 		case "aws:sqs":
 			var ev events.SQSEvent
 			if err := json.Unmarshal(raw, &ev); err != nil {
@@ -105,6 +105,15 @@ func (h *Handler) build(ctx context.Context, trigger string) (*Result, error) {
 		h.logger().WarnContext(ctx, "rejected article", "key", r.Key, "problems", r.Problems)
 	}
 	return &Result{Trigger: trigger, Built: true, Report: rep}, nil
+}
+
+// result returns r as an answer, or no answer at all when err is set (not a
+// nil *Result in a non-nil interface).
+func result(r *Result, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // relevant reports whether an S3 event touches an article document.
