@@ -94,6 +94,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 
 func (h *Handler) build(ctx context.Context, trigger string) (*Result, error) {
 	rep, err := h.Build(ctx)
+	if err == nil && rep == nil {
+		err = errors.New("build returned no report")
+	}
 	if err != nil {
 		h.logger().ErrorContext(ctx, "build failed", "trigger", trigger, "err", err)
 		return nil, fmt.Errorf("trigger: %s build: %w", trigger, err)
