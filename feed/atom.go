@@ -55,9 +55,6 @@ func atomAuthor(w *writer, a content.Author) {
 func atomEntry(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
 	p := f.prepared(a)
-	if p == nil {
-		p = &prepared{id: ItemID(s, a)}
-	}
 	w.str("<entry")
 	if a.Language != "" && a.Language != s.Language {
 		w.attrs("xml:lang", a.Language)

@@ -51,9 +51,6 @@ func jsonAuthor(w *writer, a content.Author) {
 func jsonItem(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
 	p := f.prepared(a)
-	if p == nil {
-		p = &prepared{id: ItemID(s, a)}
-	}
 	w.str(`{"id":`)
 	w.jsonString(p.id)
 	w.jsonField("url", a.URL)

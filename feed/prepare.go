@@ -30,12 +30,12 @@ func newPreparer(s *Site) *preparer {
 	return &preparer{site: s, m: map[*content.Article]*prepared{}}
 }
 
-// prepared returns a's prepared texts, or nil when f was not made by Plan
-// (the renderers then escape as they write).
+// prepared returns a's prepared texts. For a feed not made by Plan only the
+// id is prepared, and the renderers escape the texts as they write them.
 func (f *Feed) prepared(a *content.Article) *prepared {
 	p := f.prep
 	if p == nil {
-		return nil
+		return &prepared{id: ItemID(f.Site, a)}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

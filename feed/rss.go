@@ -61,9 +61,6 @@ func RSS(out io.Writer, f *Feed) error {
 func rssItem(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
 	p := f.prepared(a)
-	if p == nil {
-		p = &prepared{id: ItemID(s, a)}
-	}
 	w.str("<item>")
 	w.elem("title", a.Title)
 	w.elem("link", a.URL)

@@ -11,8 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/feedpub/feedpub/content/store"
-	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -65,29 +63,18 @@ func configure(ctx context.Context, articles, siteFile, out, base, now string) (
 			return nil, fmt.Errorf("%s is required (see -h)", f.name)
 		}
 	}
-	data, err := store.ReadFile(ctx, siteFile)
-	if err != nil {
-		return nil, err
-	}
-	site, err := feed.ParseSite(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", siteFile, err)
-	}
-	if base != "" {
-		site.BaseURL = base
-	}
-	b := &publish.Build{Site: site}
+	var when time.Time
 	if now != "" {
-		if b.Now, err = time.Parse(time.RFC3339, now); err != nil {
+		var err error
+		if when, err = time.Parse(time.RFC3339, now); err != nil {
 			return nil, fmt.Errorf("-now: %w", err)
 		}
 	}
-	if b.Articles, err = store.Open(ctx, articles); err != nil {
+	b, err := publish.Open(ctx, articles, siteFile, out, base)
+	if err != nil {
 		return nil, err
 	}
-	if b.Out, err = store.Open(ctx, out); err != nil {
-		return nil, err
-	}
+	b.Now = when
 	return b, nil
 }
 
