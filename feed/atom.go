@@ -11,7 +11,7 @@ import (
 // so that every entry has one, self and alternate links, HTML summaries and
 // content as escaped type="html" text.
 func Atom(out io.Writer, f *Feed) error {
-	w := newWriter(out)
+	w := newWriter(out).forFeed(f)
 	s := f.Site
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"`)
@@ -85,12 +85,12 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	}
 	for _, c := range a.Categories {
 		w.str("<category")
-		w.attrs("term", c, "scheme", s.BaseURL+"/feeds/category/")
+		w.attrs("term", c, "scheme", w.schemes[0])
 		w.str("/>")
 	}
 	for _, t := range a.Tags {
 		w.str("<category")
-		w.attrs("term", t, "scheme", s.BaseURL+"/feeds/tag/")
+		w.attrs("term", t, "scheme", w.schemes[1])
 		w.str("/>")
 	}
 	if a.Summary != "" {

@@ -72,16 +72,23 @@ func ItemID(s *Site, a *content.Article) string { return uuidURN(s.URL, "article
 // uuidURN returns a name-based (version 5, SHA-1) UUID URN for name within
 // the site, as RFC 9562 defines it, with the URL namespace.
 func uuidURN(site, name string) string {
-	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
-	h := sha1.New()
-	h.Write(ns[:])
-	h.Write([]byte(site + "#" + name))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
+	var in [256]byte
+	data := append(in[:0], 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8)
+	data = append(append(append(data, site...), '#'), name...)
+	u := sha1.Sum(data)
 	u[6] = u[6]&0x0f | 0x50
 	u[8] = u[8]&0x3f | 0x80
-	x := hex.EncodeToString(u[:])
-	return "urn:uuid:" + x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
+	out := [45]byte{'u', 'r', 'n', ':', 'u', 'u', 'i', 'd', ':'}
+	j := 9
+	for i, c := range u[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		j += 2
+	}
+	return string(out[:])
 }
 
 // Select returns the articles that may appear in feeds at time now: published,

@@ -32,15 +32,15 @@ func newPreparer(s *Site) *preparer {
 
 // prepared returns a's prepared texts. For a feed not made by Plan only the
 // id is prepared, and the renderers escape the texts as they write them.
-func (f *Feed) prepared(a *content.Article) *prepared {
+func (f *Feed) prepared(a *content.Article) prepared {
 	p := f.prep
 	if p == nil {
-		return &prepared{id: ItemID(f.Site, a)}
+		return prepared{id: ItemID(f.Site, a)}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if x, ok := p.m[a]; ok {
-		return x
+		return *x
 	}
 	x := &prepared{
 		id:          ItemID(p.site, a),
@@ -51,7 +51,7 @@ func (f *Feed) prepared(a *content.Article) *prepared {
 		jsonContent: escaped(a.ContentHTML, (*writer).jsonString),
 	}
 	p.m[a] = x
-	return x
+	return *x
 }
 
 // escaped returns s as write would write it.

@@ -19,7 +19,7 @@ const rssDate = time.RFC1123Z // RFC 822 with a four-digit year, as RSS readers 
 // an atom:link to itself, content:encoded for the full text, dc:creator for
 // author names, guid isPermaLink="false" (the id is a URN, not the link).
 func RSS(out io.Writer, f *Feed) error {
-	w := newWriter(out)
+	w := newWriter(out).forFeed(f)
 	s := f.Site
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"` +
@@ -81,14 +81,14 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	}
 	for _, c := range a.Categories {
 		w.str("<category")
-		w.attrs("domain", s.BaseURL+"/feeds/category/")
+		w.attrs("domain", w.schemes[0])
 		w.char('>')
 		w.text(c)
 		w.str("</category>")
 	}
 	for _, t := range a.Tags {
 		w.str("<category")
-		w.attrs("domain", s.BaseURL+"/feeds/tag/")
+		w.attrs("domain", w.schemes[1])
 		w.char('>')
 		w.text(t)
 		w.str("</category>")

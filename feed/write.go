@@ -16,6 +16,7 @@ type writer struct {
 	buf     []byte
 	err     error
 	scratch [64]byte
+	schemes [2]string // the category and tag scheme URLs of the feed being written
 }
 
 const (
@@ -28,6 +29,12 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 0, initialSize); ret
 
 func newWriter(out io.Writer) *writer {
 	return &writer{out: out, buf: (*buffers.Get().(*[]byte))[:0]}
+}
+
+// forFeed sets what every item of f repeats.
+func (w *writer) forFeed(f *Feed) *writer {
+	w.schemes = [2]string{f.Site.BaseURL + "/feeds/category/", f.Site.BaseURL + "/feeds/tag/"}
+	return w
 }
 
 // str appends s.
