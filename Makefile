@@ -13,7 +13,7 @@ VERSITYGW_VERSION   := v1.8.0
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 FUZZTIME ?= 10s
 
-.PHONY: run build-site test tools lint unit fuzz bench clean
+.PHONY: run build-site test tools lint unit fuzz bench clean build-BuildFunction build-ServeFunction deploy
 
 run: build-site
 	@echo
@@ -80,6 +80,28 @@ $(TOOLS)/aws-lambda-rie:
 
 bench:
 	bash bench/renderers.sh
+	bash bench/coldstart.sh
+
+# sam build (infra/template.yaml, Metadata BuildMethod: makefile) runs
+# build-<LogicalId> at the repository root with ARTIFACTS_DIR set: a static
+# linux/arm64 bootstrap for the provided.al2023 runtime. `go test ./infra`
+# runs them and checks the binaries.
+LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w"
+
+build-BuildFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it (see infra/README.md)"; exit 1; }
+	$(LAMBDA_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/build
+
+build-ServeFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it (see infra/README.md)"; exit 1; }
+	$(LAMBDA_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/serve
+
+# Builds and deploys the stack to the account and region of your AWS
+# credentials; the first deploy needs the rebuild secret (infra/README.md):
+#   make deploy DEPLOY_FLAGS='--parameter-overrides RebuildSecret=...'
+deploy:
+	@command -v sam >/dev/null || { echo "sam not found: install the AWS SAM CLI (see infra/README.md)"; exit 1; }
+	cd infra && sam build && sam deploy $(DEPLOY_FLAGS)
 
 clean:
 	rm -rf out .tools

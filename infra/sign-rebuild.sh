@@ -52,11 +52,16 @@ sig=$(printf '%s' "$ts.$body" | openssl dgst -sha256 -hmac "$secret" | awk '{pri
 	exit 1
 }
 
+# CloudFront signs what it forwards to the function URL (origin access
+# control) and needs the body's SHA-256 from the client for a POST.
+body_sha=$(printf '%s' "$body" | openssl dgst -sha256 | awk '{print $NF}')
+
 # The body goes through stdin (@-): curl would read a body starting with @
 # as a file name.
 cmd=(curl -sS -X POST -o /dev/null -w '%{http_code}\n'
 	-H "X-Feedpub-Timestamp: $ts"
 	-H "X-Feedpub-Signature: sha256=$sig"
+	-H "x-amz-content-sha256: $body_sha"
 	-H "Content-Type: application/json"
 	--data-binary @- "$url/rebuild")
 
