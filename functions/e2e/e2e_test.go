@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -218,10 +219,13 @@ func (e *env) buildEnv() []string {
 	)
 }
 
-// titles parses a published feed with gofeed and returns its item titles.
+// titles parses a published feed with gofeed and returns its item titles,
+// after checking it with parsers of its format: encoding/xml in strict mode
+// and xmllint for XML, encoding/json and the JSON Feed version for JSON.
 func (e *env) titles(t *testing.T, key string) []string {
 	t.Helper()
 	_, body := e.get(t, key)
+	wellFormed(t, key, body)
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("gofeed: %s: %v", key, err)
@@ -231,6 +235,38 @@ func (e *env) titles(t *testing.T, key string) []string {
 		out = append(out, it.Title)
 	}
 	return out
+}
+
+func wellFormed(t *testing.T, key string, body []byte) {
+	t.Helper()
+	if strings.HasSuffix(key, ".json") {
+		var doc struct {
+			Version string            `json:"version"`
+			Items   []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil || doc.Version != "https://jsonfeed.org/version/1.1" || doc.Items == nil {
+			t.Fatalf("%s: not a JSON Feed 1.1 document (%v): %.200s", key, err, body)
+		}
+		return
+	}
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.Strict = true
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s: encoding/xml (strict): %v", key, err)
+		}
+	}
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatal("xmllint not found: install libxml2-utils (make test does)")
+	}
+	cmd := exec.Command(xmllint, "--noout", "-")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: xmllint: %v\n%s", key, err, out)
+	}
 }
 
 func contains(list []string, s string) bool {
