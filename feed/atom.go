@@ -83,15 +83,12 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	for _, au := range a.Authors {
 		atomAuthor(w, au)
 	}
-	for _, c := range a.Categories {
-		w.str("<category")
-		w.attrs("term", c, "scheme", w.schemes[0])
-		w.str("/>")
-	}
-	for _, t := range a.Tags {
-		w.str("<category")
-		w.attrs("term", t, "scheme", w.schemes[1])
-		w.str("/>")
+	for i, labels := range [2][]string{a.Categories, a.Tags} {
+		for _, l := range labels {
+			w.str("<category")
+			w.attrs("term", l, "scheme", w.schemes[i])
+			w.str("/>")
+		}
 	}
 	if a.Summary != "" {
 		w.str(`<summary type="html">`)

@@ -79,19 +79,14 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 			break
 		}
 	}
-	for _, c := range a.Categories {
-		w.str("<category")
-		w.attrs("domain", w.schemes[0])
-		w.char('>')
-		w.text(c)
-		w.str("</category>")
-	}
-	for _, t := range a.Tags {
-		w.str("<category")
-		w.attrs("domain", w.schemes[1])
-		w.char('>')
-		w.text(t)
-		w.str("</category>")
+	for i, labels := range [2][]string{a.Categories, a.Tags} {
+		for _, l := range labels {
+			w.str("<category")
+			w.attrs("domain", w.schemes[i])
+			w.char('>')
+			w.text(l)
+			w.str("</category>")
+		}
 	}
 	w.str(`<guid isPermaLink="false">`)
 	w.text(p.id)

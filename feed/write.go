@@ -16,7 +16,7 @@ type writer struct {
 	buf     []byte
 	err     error
 	scratch [64]byte
-	schemes [2]string // the category and tag scheme URLs of the feed being written
+	schemes [2]string // the category and tag scheme URLs of the feed being written, in that order
 }
 
 const (
