@@ -9,6 +9,7 @@ import (
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 )
 
 // The fuzz targets put arbitrary strings straight into an article, with no
@@ -90,7 +91,7 @@ func FuzzRSS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, summary, body, category, author, link string) {
 		for _, fd := range fuzzFeeds(title, summary, body, category, author, link) {
 			out := fuzzRender(t, func(b *bytes.Buffer) error { return feed.RSS(b, fd) })
-			if err := wellFormed(out); err != nil {
+			if err := feedcheck.WellFormed(out); err != nil {
 				t.Fatalf("%s: %v\n%q", fd.Name, err, out)
 			}
 			var doc rssDoc
@@ -117,7 +118,7 @@ func FuzzAtom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, summary, body, category, author, link string) {
 		for _, fd := range fuzzFeeds(title, summary, body, category, author, link) {
 			out := fuzzRender(t, func(b *bytes.Buffer) error { return feed.Atom(b, fd) })
-			if err := wellFormed(out); err != nil {
+			if err := feedcheck.WellFormed(out); err != nil {
 				t.Fatalf("%s: %v\n%q", fd.Name, err, out)
 			}
 			var doc atomFeed
@@ -200,7 +201,7 @@ func FuzzOPML(f *testing.F) {
 		feeds := fuzzFeeds(title, summary, body, category, author, link)
 		s := fuzzSite
 		out := fuzzRender(t, func(b *bytes.Buffer) error { return feed.OPML(b, &s, feeds) })
-		if err := wellFormed(out); err != nil {
+		if err := feedcheck.WellFormed(out); err != nil {
 			t.Fatalf("%v\n%q", err, out)
 		}
 		var doc opmlDoc

@@ -9,13 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,6 +24,7 @@ import (
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -165,7 +163,7 @@ func checkFeed(t testing.TB, format string, body []byte) *gofeed.Feed {
 	t.Helper()
 	switch format {
 	case "rss", "atom", "opml":
-		if err := wellFormed(body); err != nil {
+		if err := feedcheck.WellFormed(body); err != nil {
 			t.Fatalf("%s: encoding/xml: %v\n%s", format, err, body)
 		}
 		xmllint(t, format, body)
@@ -193,37 +191,6 @@ func checkFeed(t testing.TB, format string, body []byte) *gofeed.Feed {
 	return parsed
 }
 
-// wellFormed reads every token of an XML document with encoding/xml in
-// strict mode, and checks that there is one root element.
-func wellFormed(body []byte) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	dec.Strict = true
-	depth, roots := 0, 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				roots++
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-		}
-	}
-	if roots != 1 || depth != 0 {
-		return fmt.Errorf("got %d root elements (depth %d at EOF), want 1", roots, depth)
-	}
-	return nil
-}
-
-const xmllintMissing = "xmllint not found: install libxml2-utils (make test does)"
 
 // linted holds the SHA-256 of every document xmllint has accepted, so that
 // tests that render the same bytes again (determinism) run it once.
@@ -236,14 +203,8 @@ func xmllint(t testing.TB, format string, body []byte) {
 	if _, ok := linted.Load(sum); ok {
 		return
 	}
-	path, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Fatal(xmllintMissing)
-	}
-	cmd := exec.Command(path, "--noout", "-")
-	cmd.Stdin = bytes.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Fatalf("%s: xmllint: %v\n%s", format, err, out)
+	if err := feedcheck.Lint(body); err != nil {
+		t.Fatalf("%s: %v", format, err)
 	}
 	linted.Store(sum, true)
 }

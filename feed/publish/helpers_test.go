@@ -19,6 +19,7 @@ import (
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -215,26 +216,11 @@ func formatItems(t *testing.T, out, name, ext string) []item {
 
 func decodeXML(t *testing.T, path string, data []byte, v any) {
 	t.Helper()
-	if err := wellFormed(data); err != nil {
+	if err := feedcheck.WellFormed(data); err != nil {
 		t.Fatalf("%s: not well-formed: %v", path, err)
 	}
 	if err := xml.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
-	}
-}
-
-// wellFormed reads every token of an XML document with the strict decoder.
-func wellFormed(data []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	for {
-		_, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
 	}
 }
 
@@ -370,7 +356,7 @@ func opmlURLs(t *testing.T, out string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wellFormed(data); err != nil {
+	if err := feedcheck.WellFormed(data); err != nil {
 		t.Fatalf("feeds.opml: not well-formed: %v", err)
 	}
 	var list []string

@@ -23,6 +23,7 @@ import (
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -238,7 +239,7 @@ func checkSite(t *testing.T, out string) *publish.Report {
 		switch ext := filepath.Ext(key); {
 		case ext == ".rss" || ext == ".atom" || ext == ".opml":
 			xmlFiles = append(xmlFiles, filepath.Join(out, filepath.FromSlash(key)))
-			if err := wellFormed(body); err != nil {
+			if err := feedcheck.WellFormed(body); err != nil {
 				t.Errorf("%s: encoding/xml: %v", key, err)
 			}
 		case ext == ".json" && strings.HasPrefix(key, "feeds/"):
@@ -312,20 +313,6 @@ func checkSite(t *testing.T, out string) *publish.Report {
 		t.Errorf("feeds.opml lists %v, want %v", got, want)
 	}
 	return rep
-}
-
-func wellFormed(data []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	for {
-		_, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 func xmllint(t *testing.T, paths ...string) {

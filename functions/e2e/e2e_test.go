@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/feedpub/feedpub/content/store/s3test"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 )
 
 // bootstraps holds the two functions built once for every test, as SAM
@@ -249,23 +249,11 @@ func wellFormed(t *testing.T, key string, body []byte) {
 		}
 		return
 	}
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	dec.Strict = true
-	for {
-		if _, err := dec.Token(); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("%s: encoding/xml (strict): %v", key, err)
-		}
+	if err := feedcheck.WellFormed(body); err != nil {
+		t.Fatalf("%s: %v", key, err)
 	}
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Fatal("xmllint not found: install libxml2-utils (make test does)")
-	}
-	cmd := exec.Command(xmllint, "--noout", "-")
-	cmd.Stdin = bytes.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: xmllint: %v\n%s", key, err, out)
+	if err := feedcheck.Lint(body); err != nil {
+		t.Fatalf("%s: %v", key, err)
 	}
 }
 
