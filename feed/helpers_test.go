@@ -191,7 +191,6 @@ func checkFeed(t testing.TB, format string, body []byte) *gofeed.Feed {
 	return parsed
 }
 
-
 // linted holds the SHA-256 of every document xmllint has accepted, so that
 // tests that render the same bytes again (determinism) run it once.
 var linted sync.Map
