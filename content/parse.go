@@ -56,6 +56,8 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 const (
 	maxIDLength      = 200
+	maxListEntries   = 256 // authors, categories, tags, enclosures: each a feed or an element per item
+	maxLabelLength   = 200 // characters in a category, tag or author name
 	titleCut         = 100 // characters in a title derived from the summary
 	summaryCut       = 300 // characters in a summary derived from the content
 	maxDocumentBytes = 8 << 20
@@ -221,6 +223,10 @@ func (d *decoder) list(field string, raw json.RawMessage) []json.RawMessage {
 		d.fail(field, "must be a list, got %s", kind(raw))
 		return nil
 	}
+	if len(l) > maxListEntries {
+		d.fail(field, "has %d entries, more than the %d an article may have", len(l), maxListEntries)
+		return nil
+	}
 	return l
 }
 
@@ -370,6 +376,10 @@ func (d *decoder) authors() []Author {
 			Email: strings.TrimSpace(Clean(d.str(field+".email", m["email"]))),
 			URL:   d.url(field+".url", m["url"], false),
 		}
+		if n := utf8.RuneCountInString(a.Name); n > maxLabelLength {
+			d.fail(field+".name", "is %d characters long, more than %d", n, maxLabelLength)
+			continue
+		}
 		if a.Email != "" && !plausibleEmail(a.Email) {
 			d.fail(field+".email", "is not an email address: %q", a.Email)
 			a.Email = ""
@@ -412,6 +422,10 @@ func (d *decoder) labels(field string) []string {
 	var out []string
 	for i, item := range d.list(field, raw) {
 		s := line(d.str(fmt.Sprintf("%s[%d]", field, i), item))
+		if n := utf8.RuneCountInString(s); n > maxLabelLength {
+			d.fail(fmt.Sprintf("%s[%d]", field, i), "is %d characters long, more than %d", n, maxLabelLength)
+			continue
+		}
 		if s != "" && !containsString(out, s) {
 			out = append(out, s)
 		}

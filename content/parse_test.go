@@ -1086,3 +1086,28 @@ func TestInvalidError(t *testing.T) {
 		t.Errorf("got Error() %q, want %q", got, want)
 	}
 }
+
+// Hostile sizes are refused with a clear problem, and quickly: a list is
+// capped before its entries are compared with each other.
+func TestParseLimits(t *testing.T) {
+	many := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
+	for _, tt := range []struct{ field, raw, reason string }{
+		{"tags", many(100000, `"t"`), "more than the 256"},
+		{"categories", many(257, `"c"`), "more than the 256"},
+		{"authors", many(300, `{"name":"a"}`), "more than the 256"},
+		{"enclosures", many(1000, `{"url":"https://x.cn/a.mp3","type":"audio/mpeg"}`), "more than the 256"},
+		{"tags[0]", `["` + strings.Repeat("长", 201) + `"]`, "more than 200"},
+		{"authors[0].name", `[{"name":"` + strings.Repeat("名", 201) + `"}]`, "more than 200"},
+	} {
+		t.Run(tt.field, func(t *testing.T) {
+			field, _, _ := strings.Cut(tt.field, "[")
+			wantOnly(t, reject(t, doc(field, tt.raw)), tt.field, tt.reason)
+		})
+	}
+	a := parse(t, doc("tags", many(256, `"t"`)))
+	if len(a.Tags) != 1 {
+		t.Errorf("256 equal tags gave %d tags, want 1", len(a.Tags))
+	}
+}
