@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+
+	"golang.org/x/net/html"
 )
 
 // ErrNoXMLLint says that xmllint is not installed.
@@ -58,4 +60,34 @@ func Lint(body []byte) error {
 		return fmt.Errorf("xmllint: %v: %s", err, out)
 	}
 	return nil
+}
+
+// IndexLinks parses an HTML page with golang.org/x/net/html and returns its
+// <link rel="alternate"> hrefs by media type, and the href of every <a>.
+func IndexLinks(page []byte) (alternates map[string][]string, anchors []string, err error) {
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		return nil, nil, fmt.Errorf("html: %w", err)
+	}
+	alternates = map[string][]string{}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			attrs := map[string]string{}
+			for _, a := range n.Attr {
+				attrs[a.Key] = a.Val
+			}
+			switch {
+			case n.Data == "link" && attrs["rel"] == "alternate":
+				alternates[attrs["type"]] = append(alternates[attrs["type"]], attrs["href"])
+			case n.Data == "a":
+				anchors = append(anchors, attrs["href"])
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return alternates, anchors, nil
 }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
@@ -322,30 +320,10 @@ func indexLinks(t *testing.T, out string) (alternates map[string][]string, ancho
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := html.Parse(bytes.NewReader(data))
+	alternates, anchors, err = feedcheck.IndexLinks(data)
 	if err != nil {
 		t.Fatalf("index.html: %v", err)
 	}
-	alternates = map[string][]string{}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			attrs := map[string]string{}
-			for _, a := range n.Attr {
-				attrs[a.Key] = a.Val
-			}
-			switch {
-			case n.Data == "link" && attrs["rel"] == "alternate":
-				alternates[attrs["type"]] = append(alternates[attrs["type"]], attrs["href"])
-			case n.Data == "a":
-				anchors = append(anchors, attrs["href"])
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
 	return alternates, anchors
 }
 

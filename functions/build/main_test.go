@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
@@ -333,31 +331,10 @@ func xmllint(t *testing.T, paths ...string) {
 // type to hrefs) and the href of every <a>.
 func indexLinks(t *testing.T, page []byte) (map[string][]string, []string) {
 	t.Helper()
-	doc, err := html.Parse(bytes.NewReader(page))
+	alternates, anchors, err := feedcheck.IndexLinks(page)
 	if err != nil {
 		t.Fatalf("index.html: %v", err)
 	}
-	alternates := map[string][]string{}
-	var anchors []string
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			attrs := map[string]string{}
-			for _, a := range n.Attr {
-				attrs[a.Key] = a.Val
-			}
-			switch {
-			case n.Data == "link" && attrs["rel"] == "alternate":
-				alternates[attrs["type"]] = append(alternates[attrs["type"]], attrs["href"])
-			case n.Data == "a":
-				anchors = append(anchors, attrs["href"])
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
 	return alternates, anchors
 }
 
