@@ -46,6 +46,30 @@ type Article struct {
 	Source     *Source
 	Rights     string
 	Status     Status
+
+	// cleaned holds the long texts as Parse cleaned them, so that writers
+	// can tell an unchanged text from one set since (see Cleaned).
+	cleaned [4]string
+}
+
+// Cleaned reports whether s is Title, Summary, SummaryText or ContentHTML as
+// Parse made it: valid UTF-8 holding no character XML 1.0 forbids. Writers
+// use it to escape those texts without checking every character again; a
+// text replaced after Parse is not Cleaned, so it is checked as before.
+//
+// Comparing the strings is cheap: an unchanged text shares its bytes with
+// the one recorded, and the runtime compares such strings without reading
+// them.
+func (a *Article) Cleaned(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range a.cleaned {
+		if s == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Visible reports whether the article may appear in a feed at time now:

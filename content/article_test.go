@@ -1,6 +1,7 @@
 package content_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,34 @@ func TestVisibleParsed(t *testing.T) {
 				t.Errorf("got Visible %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCleaned(t *testing.T) {
+	a := parse(t, doc("title", `"辽阳 \u0001振兴"`, "summary", `"<p>摘要 &amp; 要点</p>"`,
+		"content_html", `"<p>正文\u0002</p>"`))
+	for name, s := range map[string]string{"Title": a.Title, "Summary": a.Summary, "SummaryText": a.SummaryText, "ContentHTML": a.ContentHTML} {
+		if !a.Cleaned(s) {
+			t.Errorf("Cleaned(%s %q) = false, want true", name, s)
+		}
+		if copied := strings.Clone(s); !a.Cleaned(copied) {
+			t.Errorf("Cleaned(copy of %s %q) = false, want true: the same bytes are as clean", name, copied)
+		}
+		if a.Cleaned(s[1:]) {
+			t.Errorf("Cleaned(%q) = true for a part of %s, want false: a cut may split a character", s[1:], name)
+		}
+	}
+	for _, s := range []string{"", a.URL, a.ID, "<p>正文\u0002</p>"} {
+		if a.Cleaned(s) {
+			t.Errorf("Cleaned(%q) = true, want false", s)
+		}
+	}
+	// A text set after Parse is not trusted, and neither is a hand-made article.
+	a.ContentHTML = "<p>正文\u0002 replaced</p>"
+	if a.Cleaned(a.ContentHTML) {
+		t.Errorf("Cleaned(replaced ContentHTML) = true, want false")
+	}
+	if b := (&content.Article{Title: "x"}); b.Cleaned(b.Title) {
+		t.Errorf("Cleaned(Title of an article not made by Parse) = true, want false")
 	}
 }

@@ -79,6 +79,11 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		wantClean(t, a)
+		for _, s := range []string{a.Title, a.Summary, a.SummaryText, a.ContentHTML} {
+			if s != "" && !a.Cleaned(s) { // writers trust these, so wantClean must hold for them
+				t.Errorf("Cleaned(%q) = false, want true for a text Parse made", s)
+			}
+		}
 		if a.Key != testKey {
 			t.Errorf("got Key %q, want %q", a.Key, testKey)
 		}

@@ -165,6 +165,7 @@ func (d *decoder) parse(data []byte) *Article {
 	case kind(raw) == "a string":
 		d.fail("title", "is blank, and there is no summary to derive one from")
 	}
+	a.cleaned = [...]string{a.Title, a.Summary, a.SummaryText, a.ContentHTML}
 	return a
 }
 

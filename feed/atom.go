@@ -62,7 +62,7 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	w.str("><id>")
 	w.text(p.id)
 	w.str(`</id><title type="text">`)
-	w.text(a.Title)
+	w.textOf(a, a.Title)
 	w.str("</title><updated>")
 	w.time(a.Updated, time.RFC3339)
 	w.str("</updated><published>")
@@ -92,12 +92,12 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	}
 	if a.Summary != "" {
 		w.str(`<summary type="html">`)
-		w.textOr(p.xmlSummary, a.Summary)
+		w.textOr(p.xmlSummary, a, a.Summary)
 		w.str("</summary>")
 	}
 	if s.FullText && a.ContentHTML != "" {
 		w.str(`<content type="html">`)
-		w.textOr(p.xmlContent, a.ContentHTML)
+		w.textOr(p.xmlContent, a, a.ContentHTML)
 		w.str("</content>")
 	}
 	if a.Source != nil {

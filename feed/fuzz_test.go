@@ -222,3 +222,64 @@ func FuzzOPML(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsed goes the way of a build: the fuzzed texts are a publisher's
+// document, content.Parse cleans them, and the renderers write the texts it
+// cleaned by their fast path (writer.cleanText). Every rendering must be
+// well formed and carry the texts unchanged, from a feed made by Plan and
+// from one made directly.
+func FuzzParsed(f *testing.F) {
+	for _, seed := range [][3]string{
+		{"辽阳 & 振兴", "<p>摘要 &amp; 要点</p>", "<p>正文 <b>粗体</b> a < b > c\r\n]]></p>"},
+		{"\x00\x0b\r", "\ufffe\uffff\xed\xa0\x80\xff", "&#0;&#xFFFE;<![CDATA[x]]>"},
+		{"", "", "12345678&<>\r" + "辽阳市坚持把产业数字化"},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	site := fuzzSite
+	f.Fuzz(func(t *testing.T, title, summary, body string) {
+		doc, err := json.Marshal(map[string]any{
+			"id": "fuzz", "url": "https://example.org/fuzz", "title": title, "summary": summary,
+			"content_html": body, "published": "2024-05-01T08:00:00Z", "categories": []string{title},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := content.Parse("articles/fuzz.json", doc, time.UTC)
+		if err != nil {
+			return // a rejected document is FuzzParse's business
+		}
+		direct := &feed.Feed{Name: "index", Kind: feed.KindSite, Title: site.Title, Site: &site, Items: []*content.Article{a}, Updated: a.Updated}
+		for _, fd := range append(feed.Plan(&site, []*content.Article{a}), direct) {
+			out := fuzzRender(t, func(b *bytes.Buffer) error { return feed.RSS(b, fd) })
+			if err := feedcheck.WellFormed(out); err != nil {
+				t.Fatalf("rss %s: %v\n%q", fd.Name, err, out)
+			}
+			var rss rssDoc
+			if err := xml.Unmarshal(out, &rss); err != nil {
+				t.Fatalf("rss %s: %v", fd.Name, err)
+			}
+			if len(rss.Channel.Items) != 1 || rss.Channel.Items[0].Title != a.Title {
+				t.Errorf("rss %s: got items %+v, want one titled %q", fd.Name, rss.Channel.Items, a.Title)
+			}
+			out = fuzzRender(t, func(b *bytes.Buffer) error { return feed.Atom(b, fd) })
+			if err := feedcheck.WellFormed(out); err != nil {
+				t.Fatalf("atom %s: %v\n%q", fd.Name, err, out)
+			}
+			var atom atomFeed
+			if err := xml.Unmarshal(out, &atom); err != nil {
+				t.Fatalf("atom %s: %v", fd.Name, err)
+			}
+			if len(atom.Entries) != 1 {
+				t.Fatalf("atom %s: got %d entries, want 1", fd.Name, len(atom.Entries))
+			}
+			e := atom.Entries[0]
+			if len(e.Title) != 1 || e.Title[0].Value != a.Title {
+				t.Errorf("atom %s: got title %q, want %q", fd.Name, e.Title, a.Title)
+			}
+			if a.ContentHTML != "" && (len(e.Content) != 1 || e.Content[0].Value != a.ContentHTML) {
+				t.Errorf("atom %s: got content %q, want %q", fd.Name, e.Content, a.ContentHTML)
+			}
+		}
+	})
+}

@@ -44,8 +44,8 @@ func (f *Feed) prepared(a *content.Article) prepared {
 	}
 	x := &prepared{
 		id:          ItemID(p.site, a),
-		xmlSummary:  escaped(a.Summary, (*writer).text),
-		xmlContent:  escaped(a.ContentHTML, (*writer).text),
+		xmlSummary:  escaped(a.Summary, func(w *writer, s string) { w.textOf(a, s) }),
+		xmlContent:  escaped(a.ContentHTML, func(w *writer, s string) { w.textOf(a, s) }),
 		jsonSummary: escaped(a.Summary, (*writer).jsonString),
 		jsonText:    escaped(a.SummaryText, (*writer).jsonString),
 		jsonContent: escaped(a.ContentHTML, (*writer).jsonString),

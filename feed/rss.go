@@ -62,11 +62,11 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
 	p := f.prepared(a)
 	w.str("<item>")
-	w.elem("title", a.Title)
+	w.elemOr("title", "", a, a.Title)
 	w.elem("link", a.URL)
-	w.elemOr("description", p.xmlSummary, a.Summary)
+	w.elemOr("description", p.xmlSummary, a, a.Summary)
 	if s.FullText {
-		w.elemOr("content:encoded", p.xmlContent, a.ContentHTML)
+		w.elemOr("content:encoded", p.xmlContent, a, a.ContentHTML)
 	}
 	for _, au := range a.Authors {
 		w.elem("dc:creator", au.Name)

@@ -1,11 +1,16 @@
 package feed
 
 import (
+	"encoding/binary"
 	"io"
+	"math/bits"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feedpub/feedpub/content"
 )
 
 // writer streams one document through a pooled buffer that is handed to
@@ -171,29 +176,139 @@ func (w *writer) escapeXML(s string, mask uint8) {
 	w.str(s[last:])
 }
 
-// textOr writes pre, text already escaped, or escapes raw when there is no
-// pre (a feed not made by Plan).
-func (w *writer) textOr(pre, raw string) {
+// textOf writes s, one of a's texts, as XML character data: by cleanText
+// when Parse cleaned it, checking every character when it did not.
+func (w *writer) textOf(a *content.Article, s string) {
+	if a.Cleaned(s) {
+		w.cleanText(s)
+		return
+	}
+	w.text(s)
+}
+
+// textOr writes pre, text already escaped, or escapes raw, one of a's texts,
+// when there is no pre (a feed not made by Plan).
+func (w *writer) textOr(pre string, a *content.Article, raw string) {
 	if pre != "" {
 		w.str(pre)
 		return
 	}
-	w.text(raw)
+	w.textOf(a, raw)
 }
 
 // elemOr writes <name>text</name> like elem, with textOr's text.
-func (w *writer) elemOr(name, pre, raw string) {
+func (w *writer) elemOr(name, pre string, a *content.Article, raw string) {
 	if raw == "" {
 		return
 	}
 	w.char('<')
 	w.str(name)
 	w.char('>')
-	w.textOr(pre, raw)
+	w.textOr(pre, a, raw)
 	w.str("</")
 	w.str(name)
 	w.char('>')
 }
+
+// cleanText writes s as XML character data, like text, but s must be known
+// clean (content.Article.Cleaned): valid UTF-8 holding no character XML
+// forbids. Then only &, <, > and carriage returns need work, and none of them
+// hides inside a multi-byte character, so s is read eight bytes at a time
+// and copied a word at a time up to the next one. CJK text, whose bytes are
+// all 0x80 or above, goes through at the cost of one test per word.
+func (w *writer) cleanText(s string) {
+	for len(s) > 0 {
+		part := s[:min(len(s), cleanSegment)]
+		s = s[len(part):]
+		w.reserve(segmentBytes(len(part)))
+		out := w.buf[:cap(w.buf)]
+		n := len(w.buf)
+		i := 0
+		for i+8 <= len(part) {
+			x := load8(part, i)
+			store8(out, n, x)        // kept up to the first byte that needs work
+			if below(x, 0x40) != 0 { // the four are below 0x40: look closer
+				if m := markup(x); m != 0 {
+					k := bits.TrailingZeros64(m) / 8
+					c := part[i+k] & 0x3F
+					store8(out, n+k, entityWord[c])
+					n += k + int(entityLen[c])
+					i += k + 1
+					continue
+				}
+			}
+			i += 8
+			n += 8
+		}
+		for ; i < len(part); i++ {
+			c := part[i]
+			if c < 0x40 && entityLen[c] != 0 {
+				store8(out, n, entityWord[c])
+				n += int(entityLen[c])
+				continue
+			}
+			out[n] = c
+			n++
+		}
+		w.buf = out[:n]
+		if len(w.buf) >= flushAt {
+			w.drain()
+		}
+	}
+}
+
+// cleanSegment is how many bytes of a text cleanText escapes at a time.
+const cleanSegment = 4 << 10
+
+// segmentBytes is the room cleanText needs to escape n bytes: each may
+// become five ("&amp;"), and every store writes eight.
+func segmentBytes(n int) int { return 5*n + 8 }
+
+// reserve makes room for n more bytes in the buffer.
+func (w *writer) reserve(n int) {
+	if cap(w.buf)-len(w.buf) < n {
+		w.buf = slices.Grow(w.buf, n)
+	}
+}
+
+// Words of eight bytes, first byte lowest: the tests below look at the eight
+// at once ("SIMD within a register").
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func load8(s string, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func store8(b []byte, i int, x uint64) { binary.LittleEndian.PutUint64(b[i:i+8], x) }
+
+// below flags (high bit set) bytes of x less than n, n <= 0x80. It is zero
+// exactly when no byte is; the lowest flag is always right, flags above it
+// may not be.
+func below(x uint64, n byte) uint64 { return (x - ones*uint64(n)) &^ x & highs }
+
+// markup flags the bytes of x that are &, <, > or a carriage return, with
+// below's guarantees: zero when there is none, the lowest flag right.
+func markup(x uint64) uint64 {
+	return below((x|ones*2)^(ones*'>'), 1) | // '<' is '>' but for bit 1
+		below(x^(ones*'&'), 1) |
+		below(x^(ones*'\r'), 1)
+}
+
+// entityWord holds, for the bytes cleanText escapes, their entity as a
+// word for store8, and entityLen its length.
+var entityWord, entityLen = func() (word [0x40]uint64, n [0x40]uint8) {
+	for c, e := range map[byte]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"} {
+		var b [8]byte
+		n[c] = uint8(copy(b[:], e))
+		word[c] = binary.LittleEndian.Uint64(b[:])
+	}
+	return word, n
+}()
 
 // jsonFieldOr writes ,"name":value like jsonField, with pre already quoted
 // when there is one.
