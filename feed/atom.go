@@ -2,7 +2,6 @@ package feed
 
 import (
 	"io"
-	"time"
 
 	"github.com/feedpub/feedpub/content"
 )
@@ -24,7 +23,7 @@ func Atom(out io.Writer, f *Feed) error {
 	w.str("</title>")
 	w.elem("subtitle", s.Description)
 	w.str("<updated>")
-	w.time(f.Updated, time.RFC3339)
+	w.rfc3339(f.Updated)
 	w.str(`</updated><link rel="self" type="application/atom+xml"`)
 	w.attrs("href", f.URL("atom"))
 	w.str(`/><link rel="alternate" type="text/html"`)
@@ -64,9 +63,9 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	w.str(`</id><title type="text">`)
 	w.textOf(a, a.Title)
 	w.str("</title><updated>")
-	w.time(a.Updated, time.RFC3339)
+	w.rfc3339(a.Updated)
 	w.str("</updated><published>")
-	w.time(a.Published, time.RFC3339)
+	w.rfc3339(a.Published)
 	w.str(`</published><link rel="alternate" type="text/html"`)
 	w.attrs("href", a.URL)
 	w.str("/>")
@@ -86,8 +85,10 @@ func atomEntry(w *writer, f *Feed, a *content.Article) {
 	for i, labels := range [2][]string{a.Categories, a.Tags} {
 		for _, l := range labels {
 			w.str("<category")
-			w.attrs("term", l, "scheme", w.schemes[i])
-			w.str("/>")
+			w.attrs("term", l)
+			w.str(` scheme="`)
+			w.str(w.schemes[i])
+			w.str(`"/>`)
 		}
 	}
 	if a.Summary != "" {

@@ -66,13 +66,19 @@ var benchFormats = []benchFormat{
 }
 
 var (
-	bench50   = sync.OnceValues(func() (*benchFixture, error) { return newBenchFixture(50) })
-	bench5000 = sync.OnceValues(func() (*benchFixture, error) { return newBenchFixture(5000) })
+	bench50      = sync.OnceValues(func() (*benchFixture, error) { return newBenchFixture(50, benchMarkup) })
+	bench50Prose = sync.OnceValues(func() (*benchFixture, error) { return newBenchFixture(50, benchProse) })
+	bench5000    = sync.OnceValues(func() (*benchFixture, error) { return newBenchFixture(5000, benchMarkup) })
 )
 
-// BenchmarkRender renders a 50-item feed (2,160-byte CJK HTML bodies, full
-// text) in each format with each implementation, to io.Discard.
+// BenchmarkRender renders a 50-item feed (2,160-byte CJK HTML bodies dense
+// with markup and entities, full text) in each format with each
+// implementation, to io.Discard.
 func BenchmarkRender(b *testing.B) { benchRender(b, bench50) }
+
+// BenchmarkRenderProse is the same feed with prose bodies: long CJK
+// paragraphs with little markup, the shape of most news articles.
+func BenchmarkRenderProse(b *testing.B) { benchRender(b, bench50Prose) }
 
 // BenchmarkRender5000 is the same with 5,000 items: a large-feed row.
 // bench/renderers.sh runs it with -benchtime 1x (one render per run).
@@ -104,7 +110,13 @@ func benchRender(b *testing.B, fixture func() (*benchFixture, error)) {
 // implementation's output of the 50-item fixture carries every item and the
 // full text, so that both sides of a ratio do the same work.
 func TestBenchFixture(t *testing.T) {
-	f, err := bench50()
+	for name, fixture := range map[string]func() (*benchFixture, error){"markup": bench50, "prose": bench50Prose} {
+		t.Run(name, func(t *testing.T) { testBenchFixture(t, fixture) })
+	}
+}
+
+func testBenchFixture(t *testing.T, fixture func() (*benchFixture, error)) {
+	f, err := fixture()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +178,9 @@ func checkBenchOutput(b testing.TB, f *benchFixture, impl benchImpl) int64 {
 // newBenchFixture builds n articles the way a build does (content.Parse of
 // article documents) and the equivalent gorilla feed: same titles, links,
 // ids, summaries, full HTML content, authors and dates. gorilla's Item has a
-// single Author, so it gets the two names joined.
-func newBenchFixture(n int) (*benchFixture, error) {
+// single Author, so it gets the two names joined. The bodies are made of
+// blocks.
+func newBenchFixture(n int, blocks []string) (*benchFixture, error) {
 	site := &feed.Site{
 		Title:       "蓝影头条 · Lanying News",
 		Description: "蓝影头条的热点、经济、科技、文化与体育新闻,以及来自世界各地的多语种报道。",
@@ -186,7 +199,7 @@ func newBenchFixture(n int) (*benchFixture, error) {
 	}
 	items := make([]*content.Article, n)
 	for i := range items {
-		doc, err := json.Marshal(benchDocument(i))
+		doc, err := json.Marshal(benchDocument(i, blocks))
 		if err != nil {
 			return nil, fmt.Errorf("bench article %d: %w", i, err)
 		}
@@ -242,7 +255,7 @@ var (
 )
 
 // benchDocument is article i as its publisher's JSON document, newest first.
-func benchDocument(i int) map[string]any {
+func benchDocument(i int, blocks []string) map[string]any {
 	published := time.Date(2024, 4, 27, 21, 57, 56, 0, time.UTC).Add(-time.Duration(i) * 37 * time.Minute)
 	title := fmt.Sprintf("第%d期:奋力谱写辽阳全面振兴全方位振兴新篇章(%s)", i+1, benchCategories[i%len(benchCategories)])
 	return map[string]any{
@@ -251,7 +264,7 @@ func benchDocument(i int) map[string]any {
 		"title": title,
 		"summary": fmt.Sprintf(`<p>辽阳市坚持把<strong>产业数字化</strong>、数字产业化作为产业结构调整的突破口 &amp; 第%d期要闻&hellip;</p>`,
 			i+1),
-		"content_html": benchBody(i, title),
+		"content_html": benchBody(i, title, blocks),
 		"authors": []map[string]string{
 			{"name": benchAuthors[i%len(benchAuthors)], "email": fmt.Sprintf("author%d@news.example.cn", i%len(benchAuthors))},
 			{"name": benchAuthors[(i+1)%len(benchAuthors)]},
@@ -263,9 +276,10 @@ func benchDocument(i int) map[string]any {
 	}
 }
 
-// benchBlocks are the pieces an HTML body is made of: CJK text mixed with
-// markup, attributes and entities, as news bodies are.
-var benchBlocks = []string{
+// benchMarkup are the pieces of a body dense with markup: short CJK
+// paragraphs mixed with links, lists, attributes and entities, one byte in
+// seventeen to escape.
+var benchMarkup = []string{
 	`<p>辽阳市坚持把产业数字化、数字产业化作为产业结构调整的突破口,推动<strong>传统产业</strong>转型升级,培育壮大新兴产业。</p>`,
 	`<p>“我们要把营商环境当作生命线来抓,”市委负责同志说,&ldquo;让企业安心发展&rdquo;。</p>`,
 	`<p><a href="https://news.example.cn/2024/04/liaoyang.html?from=feed&amp;utm_source=rss" title="辽阳 &quot;振兴&quot; 专题">详见专题报道</a>,数据来源:市统计局 &amp; 发改委。</p>`,
@@ -276,14 +290,23 @@ var benchBlocks = []string{
 	`<p>文化和旅游深度融合,<code>白塔公园</code>、东京城遗址等景区接待游客人次同比增长 31%。</p>`,
 }
 
+// benchProse are the pieces of a prose body: long CJK paragraphs with a
+// little markup, as in most news articles (one byte in fifty to escape).
+var benchProse = []string{
+	`<p>近年来,辽阳市坚持以新发展理念为引领,全面贯彻落实重大决策部署和工作要求,切实扛起维护国家安全的政治使命,笃定实干,聚力建设现代化产业体系,深入实施项目落地年、工业突破年、营商环境提升年等专项行动,全力打造营商环境好、创新能力强、区域格局优、生态环境美的宜居宜业新辽阳。</p>`,
+	`<p>辽阳市坚持把产业数字化、数字产业化作为产业结构调整的突破口,推动<strong>传统产业</strong>转型升级,培育壮大新兴产业,一季度全市地区生产总值同比增长5.2%,规模以上工业增加值增长7.8%,高于全省平均水平。</p>`,
+	`<p>“我们要把营商环境当作生命线来抓。”市委负责同志表示,将持续深化改革,让企业安心发展、放心投资,详见<a href="https://news.example.cn/2024/04/liaoyang.html?from=feed&amp;utm_source=rss">专题报道</a>。</p>`,
+	`<p>围绕专精特新培育梯队,全市已有国家级专精特新小巨人企业9家,省级126家,文化和旅游深度融合,白塔公园、东京城遗址等景区接待游客人次同比增长31%,百姓获得感、幸福感、安全感不断提升。</p>`,
+}
+
 // benchBody is a benchBodyBytes-long HTML body for article i: a heading that
 // names the article (the full-text marker checkBenchOutput looks for), blocks
 // in an order that varies with i, and a CJK paragraph that fills to size.
-func benchBody(i int, title string) string {
+func benchBody(i int, title string, blocks []string) string {
 	var b strings.Builder
 	b.WriteString("<h2>【" + title + "】全文</h2>")
 	for k := 0; ; k++ {
-		block := benchBlocks[(i+k)%len(benchBlocks)]
+		block := blocks[(i+k)%len(blocks)]
 		if b.Len()+len(block)+len("<p>。。。</p>") > benchBodyBytes {
 			break
 		}

@@ -2,7 +2,6 @@ package feed
 
 import (
 	"io"
-	"time"
 
 	"github.com/feedpub/feedpub/content"
 )
@@ -68,9 +67,9 @@ func jsonItem(w *writer, f *Feed, a *content.Article) {
 		w.jsonField("image", a.Image.URL)
 	}
 	w.str(`,"date_published":"`)
-	w.time(a.Published, time.RFC3339)
+	w.rfc3339(a.Published)
 	w.str(`","date_modified":"`)
-	w.time(a.Updated, time.RFC3339)
+	w.rfc3339(a.Updated)
 	w.char('"')
 	if len(a.Authors) > 0 {
 		w.str(`,"authors":[`)

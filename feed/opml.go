@@ -19,7 +19,7 @@ func OPML(out io.Writer, s *Site, feeds []*Feed) error {
 	w.elem("title", s.Title)
 	if !newest.IsZero() {
 		w.str("<dateModified>")
-		w.time(newest, rssDate)
+		w.rfc822(newest)
 		w.str("</dateModified>")
 	}
 	w.elem("ownerName", s.Author.Name)

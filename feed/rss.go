@@ -2,7 +2,6 @@ package feed
 
 import (
 	"io"
-	"time"
 
 	"github.com/feedpub/feedpub/content"
 )
@@ -12,8 +11,6 @@ const (
 	Generator    = "feedpub"
 	GeneratorURI = "https://github.com/feedpub/feedpub"
 )
-
-const rssDate = time.RFC1123Z // RFC 822 with a four-digit year, as RSS readers expect
 
 // RSS writes f as RSS 2.0, following the RSS Advisory Board's best practices:
 // an atom:link to itself, content:encoded for the full text, dc:creator for
@@ -40,7 +37,7 @@ func RSS(out io.Writer, f *Feed) error {
 	w.elem("generator", Generator)
 	w.elem("docs", "https://www.rssboard.org/rss-specification")
 	w.str("<lastBuildDate>")
-	w.time(f.Updated, rssDate)
+	w.rfc822(f.Updated)
 	w.str("</lastBuildDate><ttl>")
 	w.int(int64(s.TTL))
 	w.str("</ttl>")
@@ -81,9 +78,9 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	}
 	for i, labels := range [2][]string{a.Categories, a.Tags} {
 		for _, l := range labels {
-			w.str("<category")
-			w.attrs("domain", w.schemes[i])
-			w.char('>')
+			w.str(`<category domain="`)
+			w.str(w.schemes[i])
+			w.str(`">`)
 			w.text(l)
 			w.str("</category>")
 		}
@@ -91,7 +88,7 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 	w.str(`<guid isPermaLink="false">`)
 	w.text(p.id)
 	w.str("</guid><pubDate>")
-	w.time(a.Published, rssDate)
+	w.rfc822(a.Published)
 	w.str("</pubDate>")
 	if a.Source != nil && a.Source.URL != "" { // RSS requires the url attribute
 		w.str("<source")

@@ -21,7 +21,7 @@ type writer struct {
 	buf     []byte
 	err     error
 	scratch [64]byte
-	schemes [2]string // the category and tag scheme URLs of the feed being written, in that order
+	schemes [2]string // the category and tag scheme URLs of the feed being written, in that order, escaped as attributes
 }
 
 const (
@@ -38,7 +38,10 @@ func newWriter(out io.Writer) *writer {
 
 // forFeed sets what every item of f repeats.
 func (w *writer) forFeed(f *Feed) *writer {
-	w.schemes = [2]string{f.Site.BaseURL + "/feeds/category/", f.Site.BaseURL + "/feeds/tag/"}
+	w.schemes = [2]string{
+		escaped(f.Site.BaseURL+"/feeds/category/", (*writer).attr),
+		escaped(f.Site.BaseURL+"/feeds/tag/", (*writer).attr),
+	}
 	return w
 }
 
@@ -122,8 +125,18 @@ func plainRune(s string, i int) int {
 }
 
 func (w *writer) escapeXML(s string, mask uint8) {
+	// Printable ASCII without markup or quotes (URLs, ids, most short
+	// values) is passed over eight bytes at a time up to the first byte
+	// that needs a look.
+	i := 0
+	for i+8 <= len(s) {
+		if x := load8(s, i); x&highs != 0 || below(x, 0x20) != 0 || markup(x)|below(x^(ones*'"'), 1) != 0 {
+			break
+		}
+		i += 8
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if xmlClass[c]&mask == 0 {
@@ -354,9 +367,11 @@ func (w *writer) attrs(kv ...string) {
 	}
 }
 
-func (w *writer) time(t time.Time, layout string) {
-	w.bytes(t.AppendFormat(w.scratch[:0], layout))
-}
+// rfc822 writes t as RSS dates are written.
+func (w *writer) rfc822(t time.Time) { w.buf = appendRFC822(w.buf, t) }
+
+// rfc3339 writes t as Atom and JSON Feed dates are written.
+func (w *writer) rfc3339(t time.Time) { w.buf = appendRFC3339(w.buf, t) }
 
 func (w *writer) int(n int64) {
 	w.bytes(strconv.AppendInt(w.scratch[:0], n, 10))
