@@ -225,7 +225,7 @@ func FuzzOPML(f *testing.F) {
 
 // FuzzParsed goes the way of a build: the fuzzed texts are a publisher's
 // document, content.Parse cleans them, and the renderers write the texts it
-// cleaned by their fast path (writer.cleanText). Every rendering must be
+// cleaned by their fast paths (cleanText, cleanJSONString). Every rendering must be
 // well formed and carry the texts unchanged, from a feed made by Plan and
 // from one made directly.
 func FuzzParsed(f *testing.F) {
@@ -279,6 +279,24 @@ func FuzzParsed(f *testing.F) {
 			}
 			if a.ContentHTML != "" && (len(e.Content) != 1 || e.Content[0].Value != a.ContentHTML) {
 				t.Errorf("atom %s: got content %q, want %q", fd.Name, e.Content, a.ContentHTML)
+			}
+			out = fuzzRender(t, func(b *bytes.Buffer) error { return feed.JSON(b, fd) })
+			var jf struct {
+				Items []struct {
+					Title       string `json:"title"`
+					ContentHTML string `json:"content_html"`
+					Summary     string `json:"summary"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(out, &jf); err != nil {
+				t.Fatalf("json %s: %v\n%q", fd.Name, err, out)
+			}
+			if len(jf.Items) != 1 {
+				t.Fatalf("json %s: got %d items, want 1", fd.Name, len(jf.Items))
+			}
+			if it := jf.Items[0]; it.Title != a.Title || it.Summary != a.SummaryText ||
+				(a.ContentHTML != "" && it.ContentHTML != a.ContentHTML) {
+				t.Errorf("json %s: got item %+v, want title %q, summary %q, content_html %q", fd.Name, it, a.Title, a.SummaryText, a.ContentHTML)
 			}
 		}
 	})

@@ -53,16 +53,16 @@ func jsonItem(w *writer, f *Feed, a *content.Article) {
 	w.str(`{"id":`)
 	w.jsonString(p.id)
 	w.jsonField("url", a.URL)
-	w.jsonField("title", a.Title)
+	w.jsonFieldOr("title", "", a, a.Title)
 	switch {
 	case s.FullText && a.ContentHTML != "":
-		w.jsonFieldOr("content_html", p.jsonContent, a.ContentHTML)
+		w.jsonFieldOr("content_html", p.jsonContent, a, a.ContentHTML)
 	case a.Summary != "":
-		w.jsonFieldOr("content_html", p.jsonSummary, a.Summary)
+		w.jsonFieldOr("content_html", p.jsonSummary, a, a.Summary)
 	default: // an item must carry content_html or content_text
 		w.str(`,"content_text":""`)
 	}
-	w.jsonFieldOr("summary", p.jsonText, a.SummaryText)
+	w.jsonFieldOr("summary", p.jsonText, a, a.SummaryText)
 	if a.Image != nil {
 		w.jsonField("image", a.Image.URL)
 	}

@@ -46,9 +46,9 @@ func (f *Feed) prepared(a *content.Article) prepared {
 		id:          ItemID(p.site, a),
 		xmlSummary:  escaped(a.Summary, func(w *writer, s string) { w.textOf(a, s) }),
 		xmlContent:  escaped(a.ContentHTML, func(w *writer, s string) { w.textOf(a, s) }),
-		jsonSummary: escaped(a.Summary, (*writer).jsonString),
-		jsonText:    escaped(a.SummaryText, (*writer).jsonString),
-		jsonContent: escaped(a.ContentHTML, (*writer).jsonString),
+		jsonSummary: escaped(a.Summary, func(w *writer, s string) { w.jsonStringOf(a, s) }),
+		jsonText:    escaped(a.SummaryText, func(w *writer, s string) { w.jsonStringOf(a, s) }),
+		jsonContent: escaped(a.ContentHTML, func(w *writer, s string) { w.jsonStringOf(a, s) }),
 	}
 	p.m[a] = x
 	return *x

@@ -324,20 +324,98 @@ var entityWord, entityLen = func() (word [0x40]uint64, n [0x40]uint8) {
 }()
 
 // jsonFieldOr writes ,"name":value like jsonField, with pre already quoted
-// when there is one.
-func (w *writer) jsonFieldOr(name, pre, raw string) {
+// when there is one, else raw, one of a's texts, as jsonStringOf writes it.
+func (w *writer) jsonFieldOr(name, pre string, a *content.Article, raw string) {
 	if raw == "" {
-		return
-	}
-	if pre == "" {
-		w.jsonField(name, raw)
 		return
 	}
 	w.str(`,"`)
 	w.str(name)
 	w.str(`":`)
-	w.str(pre)
+	if pre != "" {
+		w.str(pre)
+		return
+	}
+	w.jsonStringOf(a, raw)
 }
+
+// jsonStringOf writes s, one of a's texts, as a JSON string: by
+// cleanJSONString when Parse cleaned it, by jsonString when it did not.
+func (w *writer) jsonStringOf(a *content.Article, s string) {
+	if a.Cleaned(s) {
+		w.cleanJSONString(s)
+		return
+	}
+	w.jsonString(s)
+}
+
+// cleanJSONString writes s as a JSON string, like jsonString, but s must be
+// known clean, as for cleanText. Then only quotes, backslashes, tabs, line
+// feeds, carriage returns and the line and paragraph separators (U+2028,
+// U+2029: bytes E2 80 A8 and E2 80 A9) need work, and s is read eight bytes
+// at a time.
+func (w *writer) cleanJSONString(s string) {
+	w.char('"')
+	for start := 0; start < len(s); {
+		end := min(len(s), start+cleanSegment)
+		// Each byte becomes at most two (`\n`; `\u2028` stands for three,
+		// two of which may lie past end), and every store writes eight.
+		w.reserve(2*(end-start) + 16)
+		out := w.buf[:cap(w.buf)]
+		n := len(w.buf)
+		i := start
+		for i+8 <= end {
+			x := load8(s, i)
+			store8(out, n, x) // kept up to the first byte that needs work
+			m := below(x, 0x20) | below(x^(ones*'"'), 1) | below(x^(ones*'\\'), 1) | below(x^(ones*0xE2), 1)
+			if m == 0 {
+				i += 8
+				n += 8
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			i, n = i+k, n+k
+			i, n = jsonByte(s, i, out, n)
+		}
+		for i < end {
+			i, n = jsonByte(s, i, out, n)
+		}
+		w.buf = out[:n]
+		start = i // past end when a separator straddled it
+		if len(w.buf) >= flushAt {
+			w.drain()
+		}
+	}
+	w.char('"')
+}
+
+// jsonByte writes s[i] at out[n], escaped if it must be, and returns where
+// the next byte is read and written: a separator U+2028 or U+2029 is read
+// whole, with the bytes after i (s, not a segment of it).
+func jsonByte(s string, i int, out []byte, n int) (int, int) {
+	c := s[i]
+	switch {
+	case c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2]&0xFE == 0xA8:
+		store8(out, n, jsonSeparator[s[i+2]&1])
+		return i + 3, n + 6
+	case c < 0x60 && jsonEscape[c] != 0:
+		store8(out, n, uint64('\\')|uint64(jsonEscape[c])<<8)
+		return i + 1, n + 2
+	}
+	out[n] = c
+	return i + 1, n + 1
+}
+
+// jsonEscape holds the letter that follows a backslash for the bytes
+// cleanJSONString escapes with two; jsonSeparator the escapes of U+2028 and
+// U+2029, as words for store8.
+var (
+	jsonEscape    = [0x60]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
+	jsonSeparator = [2]uint64{
+		binary.LittleEndian.Uint64([]byte(`\u2028` + "\x00\x00")),
+		binary.LittleEndian.Uint64([]byte(`\u2029` + "\x00\x00")),
+	}
+)
 
 // elem writes <name>text</name>, or nothing when text is empty.
 func (w *writer) elem(name, text string) {

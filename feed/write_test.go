@@ -61,13 +61,54 @@ func TestCleanTextFlushes(t *testing.T) {
 	}
 }
 
-// FuzzCleanText compares cleanText with text on any string made clean the
-// way content.Parse makes its texts.
+// jsonBoth writes s, which must be clean, with jsonString and with
+// cleanJSONString, and fails when they differ.
+func jsonBoth(t *testing.T, s string) {
+	t.Helper()
+	want := &writer{}
+	want.jsonString(s)
+	got := &writer{}
+	got.cleanJSONString(s)
+	if string(got.buf) != string(want.buf) {
+		t.Fatalf("cleanJSONString(%q):\ngot  %q\nwant %q", s, got.buf, want.buf)
+	}
+}
+
+// cleanJSONString must write exactly what jsonString writes, for every clean
+// string, with the line and paragraph separators at every offset, next to
+// the characters that share their first byte (“ — …), and across the
+// boundary of the segments it works in.
+func TestCleanJSONStringMatchesJSONString(t *testing.T) {
+	specials := []string{`"`, `\`, "\n", "\r", "\t", "\u2028", "\u2029", "“", "—", "…", "\u2027", "\u202a", "<&>", "/", "\x7f"}
+	fill := []string{"a", "辽", "é", "🚀", " "}
+	for length := 0; length <= 33; length++ {
+		for _, f := range fill {
+			base := []rune(strings.Repeat(f, length))
+			for _, sp := range specials {
+				for at := 0; at <= len(base); at++ {
+					jsonBoth(t, string(base[:at])+sp+string(base[at:]))
+				}
+			}
+		}
+	}
+	for shift := -3; shift <= 3; shift++ {
+		pad := strings.Repeat("a", cleanSegment+shift)
+		jsonBoth(t, pad+"\u2028"+pad+"\u2029\"")
+		jsonBoth(t, pad+"“"+pad)
+	}
+	jsonBoth(t, strings.Repeat("<p>辽阳 \"振兴\"\r\n\u2028</p>", 2000))
+}
+
+// FuzzCleanText compares cleanText with text, and cleanJSONString with
+// jsonString, on any string made clean the way content.Parse makes its
+// texts.
 func FuzzCleanText(f *testing.F) {
 	for _, s := range []string{"", "<p>辽阳 &amp; 振兴</p>\r\n", "12345678<", "]]>\x00\xff\ufffe", strings.Repeat("&<>\r", 9)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		escapeBoth(t, "", content.Clean(s))
+		s = content.Clean(s)
+		escapeBoth(t, "", s)
+		jsonBoth(t, s)
 	})
 }
