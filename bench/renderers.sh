@@ -35,7 +35,7 @@ bench() {
 	fi
 }
 : >"$raw"
-bench -bench 'BenchmarkRender$' -benchmem -count "$COUNT"
+bench -bench 'BenchmarkRender(Prose)?$' -benchmem -count "$COUNT"
 bench -bench 'BenchmarkRender5000$' -benchmem -benchtime 1x -count "$COUNT5000"
 
 grep -E '^(goos|goarch|cpu):' "$raw" | sort -u || true
@@ -95,10 +95,11 @@ function verdict(format, speed, alloc) {
 END {
 	for (b = 1; b <= nb; b++) {
 		bench = benches[b]
-		label = bench == "BenchmarkRender" ? "50 items" : bench == "BenchmarkRender5000" ? "5,000 items" : bench
+		label = bench == "BenchmarkRender" ? "50 items, bodies dense with markup" : bench == "BenchmarkRenderProse" ? "50 items, prose bodies" : bench == "BenchmarkRender5000" ? "5,000 items, bodies dense with markup" : bench
+		judged = bench == "BenchmarkRender" || bench == "BenchmarkRenderProse"
 		printf "\n%s (%s), median of %d runs\n\n", label, bench, n[bench SUBSEP formats[bench, 1] SUBSEP "feedpub" SUBSEP "ns/op"]
-		printf "| format | feedpub ns/op | gorilla ns/op | speed ratio (gorilla/feedpub) | feedpub B/op | gorilla B/op | alloc ratio (feedpub/gorilla) | allocs/op feedpub / gorilla | output feedpub / gorilla |%s\n", bench == "BenchmarkRender" ? " target |" : ""
-		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", bench == "BenchmarkRender" ? "---|" : ""
+		printf "| format | feedpub ns/op | gorilla ns/op | speed ratio (gorilla/feedpub) | feedpub B/op | gorilla B/op | alloc ratio (feedpub/gorilla) | allocs/op feedpub / gorilla | output feedpub / gorilla |%s\n", judged ? " target |" : ""
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", judged ? "---|" : ""
 		for (f = 1; f <= nf[bench]; f++) {
 			format = formats[bench, f]
 			ons = get(bench, format, "feedpub", "ns/op"); gns = get(bench, format, "gorilla", "ns/op")
@@ -107,7 +108,7 @@ END {
 			oo = get(bench, format, "feedpub", "out-B"); go = get(bench, format, "gorilla", "out-B")
 			speed = gns / ons; alloc = ob / gb
 			printf "| %s | %s | %s | %.2f× | %s | %s | %.3f (1/%.1f) | %d / %d | %s / %s |", format, duration(ons), duration(gns), speed, size(ob), size(gb), alloc, gb / ob, oa, ga, size(oo), size(go)
-			if (bench == "BenchmarkRender") printf " %s |", verdict(format, speed, alloc)
+			if (judged) printf " %s |", verdict(format, speed, alloc)
 			printf "\n"
 		}
 		if (n[bench SUBSEP formats[bench, 1] SUBSEP "feedpub-planned" SUBSEP "ns/op"] == 0) continue

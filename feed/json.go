@@ -50,8 +50,9 @@ func jsonAuthor(w *writer, a content.Author) {
 func jsonItem(w *writer, f *Feed, a *content.Article) {
 	s := f.Site
 	p := f.prepared(a)
-	w.str(`{"id":`)
-	w.jsonString(p.id)
+	w.str(`{"id":"`)
+	w.str(p.id) // a URN of letters, digits, dashes and colons: nothing to escape
+	w.char('"')
 	w.jsonField("url", a.URL)
 	w.jsonFieldOr("title", "", a, a.Title)
 	switch {

@@ -86,7 +86,7 @@ func rssItem(w *writer, f *Feed, a *content.Article) {
 		}
 	}
 	w.str(`<guid isPermaLink="false">`)
-	w.text(p.id)
+	w.str(p.id) // a URN of letters, digits, dashes and colons: nothing to escape
 	w.str("</guid><pubDate>")
 	w.rfc822(a.Published)
 	w.str("</pubDate>")
