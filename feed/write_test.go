@@ -112,3 +112,35 @@ func FuzzCleanText(f *testing.F) {
 		jsonBoth(t, s)
 	})
 }
+
+// BenchmarkEscape compares the checking escapers with the fast paths for
+// cleaned texts, on a body dense with markup and on prose (see
+// docs/benchmarks.md).
+func BenchmarkEscape(b *testing.B) {
+	bodies := map[string]string{
+		"markup": strings.Repeat(`<p><a href="https://news.example.cn/a?b=1&amp;c=2">详见专题</a>,增长 5.2%&nbsp;&mdash;&nbsp;高于“全省”平均。</p>`, 20),
+		"prose":  strings.Repeat(`<p>辽阳市坚持把产业数字化、数字产业化作为产业结构调整的突破口,推动<strong>传统产业</strong>转型升级,培育壮大新兴产业,一季度全市地区生产总值同比增长5.2%。</p>`, 10),
+	}
+	escapers := []struct {
+		name  string
+		write func(*writer, string)
+	}{
+		{"xml-checked", (*writer).text},
+		{"xml-clean", (*writer).cleanText},
+		{"json-checked", (*writer).jsonString},
+		{"json-clean", (*writer).cleanJSONString},
+	}
+	for _, body := range []string{"markup", "prose"} {
+		s := bodies[body]
+		for _, e := range escapers {
+			b.Run("body="+body+"/impl="+e.name, func(b *testing.B) {
+				w := &writer{}
+				b.SetBytes(int64(len(s)))
+				for b.Loop() {
+					w.buf = w.buf[:0]
+					e.write(w, s)
+				}
+			})
+		}
+	}
+}
