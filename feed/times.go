@@ -5,13 +5,13 @@ import "time"
 // The two date formats feeds use, written field by field: time.AppendFormat
 // reads its layout on every call, which showed in every item of a profile.
 // Both give exactly what time.AppendFormat gives for years 0 to 9999 and
-// leave other years to it.
+// zone offsets under 100 hours, and leave the rest to it.
 
 // appendRFC822 appends t as RSS dates are written (time.RFC1123Z: RFC 822
 // with a four-digit year): "Sat, 27 Apr 2024 21:57:56 +0800".
 func appendRFC822(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
+	if !usual(t, year) {
 		return t.AppendFormat(b, time.RFC1123Z)
 	}
 	b = append(b, t.Weekday().String()[:3]...)
@@ -31,7 +31,7 @@ func appendRFC822(b []byte, t time.Time) []byte {
 // (time.RFC3339): "2024-04-27T21:57:56+08:00", "Z" for UTC.
 func appendRFC3339(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
+	if !usual(t, year) {
 		return t.AppendFormat(b, time.RFC3339)
 	}
 	b = append4(b, year)
@@ -42,6 +42,13 @@ func appendRFC3339(b []byte, t time.Time) []byte {
 	b = append(b, 'T')
 	b = appendClock(b, t)
 	return appendOffset(b, t, true)
+}
+
+// usual reports whether t, in year, is written in the widths the two
+// formats have: a four-digit year, a two-digit hour of offset.
+func usual(t time.Time, year int) bool {
+	_, offset := t.Zone()
+	return year >= 0 && year <= 9999 && offset > -100*3600 && offset < 100*3600
 }
 
 // appendClock appends "15:04:05".

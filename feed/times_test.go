@@ -8,7 +8,8 @@ import (
 
 // The date writers give what time.AppendFormat gives, in zones east and
 // west, with half hours, with offsets in seconds (local mean time before
-// 1900), around the turn of a year and outside years 0-9999.
+// 1900) and of 100 hours or more, around the turn of a year and outside
+// years 0-9999.
 func TestDatesMatchAppendFormat(t *testing.T) {
 	var zones []*time.Location
 	for _, name := range []string{"UTC", "Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu",
@@ -19,7 +20,8 @@ func TestDatesMatchAppendFormat(t *testing.T) {
 		}
 		zones = append(zones, loc)
 	}
-	zones = append(zones, time.FixedZone("", -(9*3600+30*60+17)), time.FixedZone("", 59))
+	zones = append(zones, time.FixedZone("", -(9*3600+30*60+17)), time.FixedZone("", 59),
+		time.FixedZone("", 99*3600+59*60), time.FixedZone("", 100*3600), time.FixedZone("", -(1<<20)))
 	times := []time.Time{
 		time.Date(2024, 4, 27, 21, 57, 56, 0, time.UTC),
 		time.Date(1899, 12, 31, 23, 59, 59, 0, time.UTC),
