@@ -42,13 +42,15 @@ func (f *Feed) prepared(a *content.Article) prepared {
 	if x, ok := p.m[a]; ok {
 		return *x
 	}
+	xml := func(w *writer, s string) { w.textOf(a, s) }
+	json := func(w *writer, s string) { w.jsonStringOf(a, s) }
 	x := &prepared{
 		id:          ItemID(p.site, a),
-		xmlSummary:  escaped(a.Summary, func(w *writer, s string) { w.textOf(a, s) }),
-		xmlContent:  escaped(a.ContentHTML, func(w *writer, s string) { w.textOf(a, s) }),
-		jsonSummary: escaped(a.Summary, func(w *writer, s string) { w.jsonStringOf(a, s) }),
-		jsonText:    escaped(a.SummaryText, func(w *writer, s string) { w.jsonStringOf(a, s) }),
-		jsonContent: escaped(a.ContentHTML, func(w *writer, s string) { w.jsonStringOf(a, s) }),
+		xmlSummary:  escaped(a.Summary, xml),
+		xmlContent:  escaped(a.ContentHTML, xml),
+		jsonSummary: escaped(a.Summary, json),
+		jsonText:    escaped(a.SummaryText, json),
+		jsonContent: escaped(a.ContentHTML, json),
 	}
 	p.m[a] = x
 	return *x

@@ -11,7 +11,8 @@ import "time"
 // with a four-digit year): "Sat, 27 Apr 2024 21:57:56 +0800".
 func appendRFC822(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
-	if !usual(t, year) {
+	_, offset := t.Zone()
+	if !usual(year, offset) {
 		return t.AppendFormat(b, time.RFC1123Z)
 	}
 	b = append(b, t.Weekday().String()[:3]...)
@@ -24,14 +25,15 @@ func appendRFC822(b []byte, t time.Time) []byte {
 	b = append(b, ' ')
 	b = appendClock(b, t)
 	b = append(b, ' ')
-	return appendOffset(b, t, false)
+	return appendOffset(b, offset, false)
 }
 
 // appendRFC3339 appends t as Atom and JSON Feed dates are written
 // (time.RFC3339): "2024-04-27T21:57:56+08:00", "Z" for UTC.
 func appendRFC3339(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
-	if !usual(t, year) {
+	_, offset := t.Zone()
+	if !usual(year, offset) {
 		return t.AppendFormat(b, time.RFC3339)
 	}
 	b = append4(b, year)
@@ -41,13 +43,13 @@ func appendRFC3339(b []byte, t time.Time) []byte {
 	b = append2(b, day)
 	b = append(b, 'T')
 	b = appendClock(b, t)
-	return appendOffset(b, t, true)
+	return appendOffset(b, offset, true)
 }
 
-// usual reports whether t, in year, is written in the widths the two
-// formats have: a four-digit year, a two-digit hour of offset.
-func usual(t time.Time, year int) bool {
-	_, offset := t.Zone()
+// usual reports whether a time in year, at offset seconds east of UTC, is
+// written in the widths the two formats have: a four-digit year, a
+// two-digit hour of offset.
+func usual(year, offset int) bool {
 	return year >= 0 && year <= 9999 && offset > -100*3600 && offset < 100*3600
 }
 
@@ -61,11 +63,11 @@ func appendClock(b []byte, t time.Time) []byte {
 	return append2(b, second)
 }
 
-// appendOffset appends t's zone offset in hours and minutes, "+0800", or
-// with colon "+08:00" and "Z" for a zero offset, as time.AppendFormat does
-// (seconds of an offset, in zones of old local mean time, are dropped).
-func appendOffset(b []byte, t time.Time, colon bool) []byte {
-	_, offset := t.Zone()
+// appendOffset appends a zone offset, in seconds east of UTC, in hours and
+// minutes, "+0800", or with colon "+08:00" and "Z" for a zero offset, as
+// time.AppendFormat does (seconds of an offset, in zones of old local mean
+// time, are dropped).
+func appendOffset(b []byte, offset int, colon bool) []byte {
 	if colon && offset == 0 {
 		return append(b, 'Z')
 	}
