@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 
 	"golang.org/x/net/html"
 )
@@ -90,4 +93,23 @@ func IndexLinks(page []byte) (alternates map[string][]string, anchors []string, 
 	}
 	walk(doc)
 	return alternates, anchors, nil
+}
+
+// Files returns every file below dir, by slash-separated name, as a build
+// left it there.
+func Files(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	return files, err
 }

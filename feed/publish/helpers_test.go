@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,19 +254,7 @@ func urlsOf(ids ...string) []string {
 // outputs returns every file below out, by slash-separated key.
 func outputs(t *testing.T, out string) map[string][]byte {
 	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(out, path)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		files[filepath.ToSlash(rel)] = data
-		return err
-	})
+	files, err := feedcheck.Files(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,23 +159,11 @@ const embargoed = "embargoed-2099-new-year-address.json"
 // files returns every file below dir by slash-separated key.
 func files(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	m := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		m[filepath.ToSlash(rel)] = data
-		return err
-	})
+	files, err := feedcheck.Files(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return files
 }
 
 func keys[V any](m map[string]V) []string {
