@@ -9,8 +9,9 @@ import (
 // Atom writes f as Atom 1.0 (RFC 4287): stable URN ids, a feed-level author
 // so that every entry has one, self and alternate links, HTML summaries and
 // content as escaped type="html" text.
-func Atom(out io.Writer, f *Feed) error {
-	w := newWriter(out).forFeed(f)
+func Atom(out io.Writer, f *Feed) error { return render(out, &shapes[1], f) }
+
+func atomHead(w *writer, f *Feed) {
 	s := f.Site
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"`)
@@ -35,11 +36,6 @@ func Atom(out io.Writer, f *Feed) error {
 	w.str(">" + Generator + "</generator>")
 	w.elem("logo", s.Image)
 	w.elem("rights", s.Rights)
-	for _, a := range f.Items {
-		atomEntry(w, f, a)
-	}
-	w.str("</feed>\n")
-	return w.flush()
 }
 
 func atomAuthor(w *writer, a content.Author) {

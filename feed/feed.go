@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/feed/layout"
 )
 
 // Kind is the set a feed belongs to.
@@ -49,17 +49,11 @@ type Format struct {
 }
 
 // Key is the object key of the feed in the given format, e.g. "feeds/index.rss".
-func (f *Feed) Key(ext string) string { return "feeds/" + f.Name + "." + ext }
+func (f *Feed) Key(ext string) string { return layout.FeedKey(f.Name, ext) }
 
 // URL is the public URL of the feed in the given format. Every path segment
 // is percent-encoded, so names in any script give working URLs.
-func (f *Feed) URL(ext string) string {
-	segments := strings.Split(f.Name, "/")
-	for i, s := range segments {
-		segments[i] = url.PathEscape(s)
-	}
-	return f.Site.BaseURL + "/feeds/" + strings.Join(segments, "/") + "." + ext
-}
+func (f *Feed) URL(ext string) string { return layout.FeedURL(f.Site.BaseURL, f.Name, ext) }
 
 // ID is the feed's stable Atom id.
 func (f *Feed) ID() string { return uuidURN(f.Site.URL, "feed:"+f.Name) }

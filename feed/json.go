@@ -12,8 +12,9 @@ const JSONFeedVersion = "https://jsonfeed.org/version/1.1"
 // JSON writes f as JSON Feed 1.1: items always present, dates in RFC 3339
 // whole seconds, HTML left unescaped, authors with a mailto: URL when only an
 // email is known.
-func JSON(out io.Writer, f *Feed) error {
-	w := newWriter(out)
+func JSON(out io.Writer, f *Feed) error { return render(out, &shapes[2], f) }
+
+func jsonHead(w *writer, f *Feed) {
 	s := f.Site
 	w.str(`{"version":"` + JSONFeedVersion + `"`)
 	w.str(`,"title":`)
@@ -26,14 +27,6 @@ func JSON(out io.Writer, f *Feed) error {
 	w.str(`,"authors":[`)
 	jsonAuthor(w, s.Author)
 	w.str(`],"items":[`)
-	for i, a := range f.Items {
-		if i > 0 {
-			w.char(',')
-		}
-		jsonItem(w, f, a)
-	}
-	w.str("]}\n")
-	return w.flush()
 }
 
 func jsonAuthor(w *writer, a content.Author) {

@@ -15,8 +15,9 @@ const (
 // RSS writes f as RSS 2.0, following the RSS Advisory Board's best practices:
 // an atom:link to itself, content:encoded for the full text, dc:creator for
 // author names, guid isPermaLink="false" (the id is a URN, not the link).
-func RSS(out io.Writer, f *Feed) error {
-	w := newWriter(out).forFeed(f)
+func RSS(out io.Writer, f *Feed) error { return render(out, &shapes[0], f) }
+
+func rssHead(w *writer, f *Feed) {
 	s := f.Site
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"` +
@@ -48,11 +49,6 @@ func RSS(out io.Writer, f *Feed) error {
 		w.elem("link", s.URL)
 		w.str("</image>")
 	}
-	for _, a := range f.Items {
-		rssItem(w, f, a)
-	}
-	w.str("</channel></rss>\n")
-	return w.flush()
 }
 
 func rssItem(w *writer, f *Feed, a *content.Article) {

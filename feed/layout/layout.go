@@ -1,0 +1,91 @@
+// Package layout owns every key and URL of a published site and of the
+// builder's internal state: where each feed, page and report lives, how a
+// feed's name becomes a URL, and which keys are served to readers.
+//
+// Published objects sit at the top of the output store:
+//
+//	index.html                      the human page of every feed
+//	feeds.opml                      every feed, for readers and partners
+//	feeds/{name}.{rss,atom,json}    each feed; {name} is "index" or "{kind}/{slug}"
+//
+// Internal state sits below two dot-folders, which no store lists and the
+// server never serves:
+//
+//	build-report.json               the last build's report (written, never served)
+//	.feedpub/catalog/head.json      the catalog's head: what every build starts from
+//	.feedpub/catalog/{family}/...   catalog shards, by generation
+//	.rebuild/{signature}            replay claims of the rebuild endpoint
+package layout
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Keys of the published site.
+const (
+	FeedsDir = "feeds/"
+	Index    = "index.html"
+	OPML     = "feeds.opml"
+)
+
+// Keys of internal state: never served.
+const (
+	Report      = "build-report.json"
+	StateDir    = ".feedpub/"
+	CatalogDir  = StateDir + "catalog/"
+	CatalogHead = CatalogDir + "head.json"
+	ClaimsDir   = ".rebuild/"
+)
+
+// Exts are the feed formats' file extensions, in the order every feed is
+// written.
+var Exts = [...]string{"rss", "atom", "json"}
+
+// FeedKey is the object key of feed name in format ext: "feeds/index.rss".
+func FeedKey(name, ext string) string { return FeedsDir + name + "." + ext }
+
+// FeedURL is the public URL of feed name in format ext below base (no
+// trailing slash). Every path segment is percent-encoded, so names in any
+// script give working URLs.
+func FeedURL(base, name, ext string) string {
+	segments := strings.Split(name, "/")
+	for i, s := range segments {
+		segments[i] = url.PathEscape(s)
+	}
+	return base + "/" + FeedsDir + strings.Join(segments, "/") + "." + ext
+}
+
+// FeedName splits a feed key into the feed's name and format extension; ok
+// is false for a key that is not a feed's.
+func FeedName(key string) (name, ext string, ok bool) {
+	rest, found := strings.CutPrefix(key, FeedsDir)
+	if !found {
+		return "", "", false
+	}
+	for _, e := range Exts {
+		if n, found := strings.CutSuffix(rest, "."+e); found && n != "" {
+			return n, e, true
+		}
+	}
+	return "", "", false
+}
+
+// Served reports whether key may be served to readers: the index page, the
+// OPML list and feed files, never internal state.
+func Served(key string) bool {
+	if key == Index || key == OPML {
+		return true
+	}
+	_, _, ok := FeedName(key)
+	return ok && !strings.Contains(key, "/.")
+}
+
+// CatalogShard is the key of generation gen of shard i of a catalog family
+// ("docs", "ids", "feeds"). Shards are written under new keys and only then
+// referenced by a new head, so a build that stops half-way never changes
+// the state that the committed head describes.
+func CatalogShard(family string, i int, gen int64) string {
+	return CatalogDir + family + "/" + strconv.Itoa(i) + "-" + strconv.FormatInt(gen, 10) + ".json"
+}
