@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,21 @@ func FuzzParse(f *testing.F) {
 		[]byte("null"), []byte("[]"), []byte(`{"id":"a\xff"}`), []byte("\xef\xbb\xbf{}"), []byte(""),
 	} {
 		f.Add(data)
+	}
+	// Every URL form the host rules name, as the article's URL and in the
+	// other fields that hold one.
+	for i, tt := range validURLs {
+		f.Add(doc("url", quote(tt.url)))
+		if i%2 == 0 {
+			f.Add(doc("image", `{"url":`+quote(tt.url)+`}`, "source", `{"name":"s","url":`+quote(tt.url)+`}`))
+		}
+	}
+	for i, tt := range invalidURLs {
+		f.Add(doc("url", quote(tt.url)))
+		if i%2 == 0 {
+			f.Add(doc("authors", `[{"name":"a","url":`+quote(tt.url)+`}]`,
+				"enclosures", `[{"type":"audio/mpeg","url":`+quote(tt.url)+`}]`))
+		}
 	}
 	// The zone is picked from the input, so that naive times are read in
 	// several, one of them with daylight saving time.
@@ -90,8 +106,20 @@ func FuzzParse(f *testing.F) {
 		if !idPattern.MatchString(a.ID) {
 			t.Errorf("got ID %q, want 1-200 of A-Za-z0-9._-", a.ID)
 		}
-		if u, err := url.Parse(a.URL); err != nil || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) || u.Host == "" {
-			t.Errorf("got URL %q, want an absolute http or https URL", a.URL)
+		wantURI(t, "URL", a.URL)
+		for _, au := range a.Authors {
+			if au.URL != "" {
+				wantURI(t, "author URL", au.URL)
+			}
+		}
+		if a.Image != nil {
+			wantURI(t, "image URL", a.Image.URL)
+		}
+		for _, e := range a.Enclosures {
+			wantURI(t, "enclosure URL", e.URL)
+		}
+		if a.Source != nil && a.Source.URL != "" {
+			wantURI(t, "source URL", a.Source.URL)
 		}
 		if a.Title == "" || strings.ContainsAny(a.Title, "\t\n\r") || strings.TrimSpace(a.Title) != a.Title {
 			t.Errorf("got Title %q, want a non-empty single line", a.Title)
@@ -133,6 +161,35 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("parsing again gave %+v, %v; want %+v", again, err, a)
 		}
 	})
+}
+
+// wantURI checks a URL Parse made: an ASCII URI with an http or https
+// scheme, a host, no user information, a port (if any) of 1-65535, that
+// checking again leaves unchanged.
+func wantURI(t *testing.T, what, s string) {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) || u.Hostname() == "" {
+		t.Errorf("got %s %q, want an absolute http or https URL", what, s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= utf8.RuneSelf {
+			t.Errorf("got %s %q, want a URI: byte %#x at %d", what, s, s[i], i)
+			break
+		}
+	}
+	if u.User != nil {
+		t.Errorf("got %s %q with user information", what, s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			t.Errorf("got %s %q: port %q outside 1-65535", what, s, p)
+		}
+	}
+	if again, err := content.CheckURL(s); again != s || err != nil {
+		t.Errorf("checking %s %q again gave %q, %v; want it unchanged", what, s, again, err)
+	}
 }
 
 // continues reports whether r continues the character before it, as far as

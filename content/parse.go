@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -72,17 +73,35 @@ var (
 // Parse reads one article document. key names it in errors; naive local
 // times are read in loc (UTC when nil). A rejected document yields an
 // *InvalidError listing every problem found.
-func Parse(key string, data []byte, loc *time.Location) (*Article, error) {
+//
+// A panic while parsing (a bug, never the document's fault) rejects that
+// document alone, with a problem for the whole document, so that one
+// document cannot stop a build.
+func Parse(key string, data []byte, loc *time.Location) (a *Article, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			a, err = nil, &InvalidError{Key: key, Problems: []Problem{{
+				Reason: fmt.Sprintf("internal error while parsing the document: %v", v),
+			}}}
+		}
+	}()
+	if testHookParse != nil {
+		testHookParse()
+	}
 	if loc == nil {
 		loc = time.UTC
 	}
 	d := decoder{key: key, loc: loc}
-	a := d.parse(data)
+	a = d.parse(data)
 	if len(d.problems) > 0 {
 		return nil, &InvalidError{Key: key, Problems: d.problems}
 	}
 	return a, nil
 }
+
+// testHookParse, when a test sets it, runs at the start of every Parse:
+// tests make it panic, as no document is known to make Parse panic.
+var testHookParse func()
 
 type decoder struct {
 	key      string
@@ -301,27 +320,290 @@ func (d *decoder) url(field string, raw json.RawMessage, required bool) string {
 // URI, as RSS requires: an internationalised host in punycode, every other
 // character a URI cannot hold (non-ASCII, spaces, quotes, angle brackets)
 // percent-encoded as UTF-8. A URL that is already a URI is returned as is.
+//
+// The host and port must be ones a reader can use (see checkAuthority):
+// the authority is checked as written and put back in place rebuilt, so
+// nothing outside it changes.
 func checkURL(s string) (string, error) {
+	start, end, hasAuthority := authority(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("is not a URL: %q", s)
+		// Say what is wrong with the host or port when that is why.
+		if hasAuthority {
+			if _, aerr := checkAuthority(s[start:end]); aerr != nil {
+				return "", hostError(aerr, s)
+			}
+		}
+		return "", fmt.Errorf("is not a URL (%s): %q", urlProblem(err), s)
 	}
 	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
 		return "", fmt.Errorf("must be an absolute http or https URL, got %q", s)
 	}
-	if u.Host == "" || u.Opaque != "" {
+	if !hasAuthority || u.Opaque != "" {
 		return "", fmt.Errorf("has no host: %q", s)
 	}
-	host := u.Hostname()
-	if !isASCII(host) {
-		ascii, err := idna.Lookup.ToASCII(host)
-		if err != nil {
-			return "", fmt.Errorf("has an invalid host %q: %v", host, err)
-		}
-		i := strings.Index(s, host)
-		s = s[:i] + ascii + s[i+len(host):]
+	auth, err := checkAuthority(s[start:end])
+	if err != nil {
+		return "", hostError(err, s)
 	}
-	return escapeURI(s), nil
+	return escapeURI(s[:start] + auth + s[end:]), nil
+}
+
+// errNoHost is returned by checkAuthority for an authority without a host.
+var errNoHost = errors.New("has no host")
+
+// hostError names the URL in errNoHost, which says nothing else.
+func hostError(err error, s string) error {
+	if errors.Is(err, errNoHost) {
+		return fmt.Errorf("%v: %q", err, s)
+	}
+	return err
+}
+
+// urlProblem is the reason url.Parse gives, without the URL it repeats.
+func urlProblem(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// authority finds the authority of an http or https URL as written: s[start:end]
+// follows "scheme://" and ends before the first "/", "?" or "#", where
+// url.Parse ends it too. ok is false for other schemes and for URLs without "//".
+func authority(s string) (start, end int, ok bool) {
+	scheme, rest, found := strings.Cut(s, ":")
+	if !found || !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") || !strings.HasPrefix(rest, "//") {
+		return 0, 0, false
+	}
+	start = len(scheme) + len("://")
+	end = len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	return start, end, true
+}
+
+// checkAuthority checks the authority of a URL as written (host and
+// optional port) and returns it as a URI holds it: a host name in
+// percent-encoded UTF-8 or in another script becomes punycode; everything
+// else is returned as is.
+//
+// User information is refused rather than dropped: a URL that needs
+// credentials is no use to readers, and a published feed would show them to
+// everyone. The reason does not repeat them, as the build report is kept.
+func checkAuthority(raw string) (string, error) {
+	if strings.Contains(raw, "@") {
+		return "", errors.New("has a user name or password before the host (user:password@host): a published feed would leak them")
+	}
+	host, port, err := splitHostPort(raw)
+	if err != nil {
+		return "", err
+	}
+	if err := checkPort(port); err != nil {
+		return "", err
+	}
+	if host == "" {
+		return "", errNoHost
+	}
+	if host[0] == '[' {
+		return raw, checkIPv6(host[1 : len(host)-1])
+	}
+	name, err := hostName(host)
+	if err != nil {
+		return "", err
+	}
+	return name + port, nil
+}
+
+// splitHostPort splits an authority without user information into its host
+// (an IP literal with its brackets) and its port with the colon, if any.
+func splitHostPort(raw string) (host, port string, err error) {
+	if strings.HasPrefix(raw, "[") {
+		i := strings.IndexByte(raw, ']')
+		if i < 0 {
+			return "", "", fmt.Errorf("has an IPv6 address without its closing \"]\": %q", raw)
+		}
+		host, port = raw[:i+1], raw[i+1:]
+		if port != "" && port[0] != ':' {
+			return "", "", fmt.Errorf("has %q after the IPv6 address %s, where only :port may follow", port, host)
+		}
+		return host, port, nil
+	}
+	if i := strings.LastIndexByte(raw, ':'); i >= 0 {
+		return raw[:i], raw[i:], nil
+	}
+	return raw, "", nil
+}
+
+// checkPort checks an optional ":port". An empty port after the colon
+// stands for the scheme's default, as RFC 3986 allows. Port 0 is refused
+// with those above 65535: it is reserved, no server listens on it, and no
+// reader could fetch the URL.
+func checkPort(port string) error {
+	if len(port) <= 1 {
+		return nil
+	}
+	digits := port[1:]
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return fmt.Errorf("has a port that is not a number: %q", digits)
+		}
+	}
+	if n := strings.TrimLeft(digits, "0"); n == "" || len(n) > 5 || n > "65535" && len(n) == 5 {
+		return fmt.Errorf("has port %s, outside 1-65535", digits)
+	}
+	return nil
+}
+
+// checkIPv6 checks the address inside the brackets of an IP literal. A zone
+// (fe80::1%25eth0) names a network interface of one machine, and neither it
+// nor an IPvFuture literal ([v1.x]) is any use to a reader elsewhere.
+func checkIPv6(literal string) error {
+	if strings.Contains(literal, "%") {
+		return fmt.Errorf("has an IPv6 zone in host [%s]: it names a network interface of one machine", literal)
+	}
+	if a, err := netip.ParseAddr(literal); err != nil || !a.Is6() {
+		return fmt.Errorf("has an invalid IPv6 address in host [%s]", literal)
+	}
+	return nil
+}
+
+// hostName checks a host name or IPv4 address as written in a URL and
+// returns it as a URI holds it: percent-encoded UTF-8 is decoded, and a
+// name in another script becomes punycode. An ASCII name is returned as is.
+func hostName(raw string) (string, error) {
+	name := raw
+	if strings.Contains(raw, "%") || !isASCII(raw) {
+		decoded, err := url.PathUnescape(raw)
+		if err != nil {
+			return "", fmt.Errorf("has an invalid percent-encoding in host %q", raw)
+		}
+		if !utf8.ValidString(decoded) {
+			return "", fmt.Errorf("has a percent-encoded host that is not UTF-8 text: %q", raw)
+		}
+		name = decoded
+		if !isASCII(decoded) {
+			if name, err = idna.Lookup.ToASCII(decoded); err != nil {
+				return "", fmt.Errorf("has an invalid host %q: %v", decoded, err)
+			}
+			if label, ok := lostLabel(decoded, name); !ok {
+				return "", fmt.Errorf("has an invalid host %q: label %q is empty once converted", decoded, label)
+			}
+		}
+	}
+	return name, checkHost(name)
+}
+
+// labelSeparators turns the full stops idna reads as label separators into dots.
+var labelSeparators = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
+// lostLabel finds a label of an internationalised host that idna turned
+// into nothing: it takes "xn--" for the punycode of the empty label, and
+// drops characters such as U+00AD SOFT HYPHEN, so "例子.xn--" would become
+// "xn--fsqu00a." without an error. ascii has one label for every label of
+// host: idna writes a dot for each separator it reads (. 。 ． ｡) and for
+// no other character.
+func lostLabel(host, ascii string) (label string, ok bool) {
+	labels := strings.Split(labelSeparators.Replace(host), ".")
+	converted := strings.Split(ascii, ".")
+	if len(converted) != len(labels) {
+		return host, false
+	}
+	for i, l := range labels {
+		if l != "" && converted[i] == "" {
+			return l, false
+		}
+	}
+	return "", true
+}
+
+const (
+	maxHostLength  = 253 // characters in a DNS name, without the root's dot
+	maxLabelOctets = 63  // characters in one label of it
+)
+
+// checkHost checks an ASCII host: labels of letters, digits, hyphens and
+// underscores (which RFC 1123 leaves out but real names hold), at most 63
+// characters each and 253 in all; one trailing dot (the root) is allowed.
+// A label starting xn-- must be valid punycode (idna passes "xn--" itself).
+// A host whose last label is a number is read as an IPv4 address by
+// browsers and WHATWG URL parsers, so it must be one, in the dotted decimal
+// form every reader reads the same way (no 127.1, 0x7f.0.0.1 or 010.0.0.1).
+func checkHost(name string) error {
+	trimmed := strings.TrimSuffix(name, ".")
+	if trimmed == "" {
+		if name == "" {
+			return errNoHost
+		}
+		return fmt.Errorf("has an empty label in host %q", name)
+	}
+	if len(trimmed) > maxHostLength {
+		return fmt.Errorf("has a host longer than %d characters: %q", maxHostLength, name)
+	}
+	labels := strings.Split(trimmed, ".")
+	for _, label := range labels {
+		if err := checkLabel(label, name); err != nil {
+			return err
+		}
+	}
+	if numeric(labels[len(labels)-1]) {
+		if a, err := netip.ParseAddr(trimmed); err != nil || !a.Is4() {
+			return fmt.Errorf("has host %q, which ends in a number but is not an IPv4 address (four numbers 0-255 without leading zeros)", name)
+		}
+	}
+	return nil
+}
+
+// checkLabel checks one label of the ASCII host name.
+func checkLabel(label, name string) error {
+	if label == "" {
+		return fmt.Errorf("has an empty label in host %q", name)
+	}
+	if len(label) > maxLabelOctets {
+		return fmt.Errorf("has a label longer than %d characters in host %q", maxLabelOctets, name)
+	}
+	for i := 0; i < len(label); i++ {
+		if c := label[i]; !isAlnum(c) && c != '-' && c != '_' {
+			return fmt.Errorf("has %q in host %q, which a host name cannot hold", string(c), name)
+		}
+	}
+	if len(label) >= 4 && strings.EqualFold(label[:4], "xn--") && !validPunycode(label) {
+		return fmt.Errorf("has a label that is not valid punycode in host %q: %q", name, label)
+	}
+	return nil
+}
+
+// validPunycode reports whether an xn-- label encodes a valid
+// internationalised label, and is the encoding idna would write for it.
+func validPunycode(label string) bool {
+	u, err := idna.Lookup.ToUnicode(label)
+	if err != nil || u == "" || isASCII(u) {
+		return false
+	}
+	a, err := idna.Lookup.ToASCII(u)
+	return err == nil && a == strings.ToLower(label)
+}
+
+// numeric reports whether a host label reads as a number: decimal digits,
+// or 0x and hexadecimal digits.
+func numeric(label string) bool {
+	digits, isDecimal := label, true
+	if len(label) >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X') {
+		digits, isDecimal = label[2:], false
+	}
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if !('0' <= c && c <= '9' || !isDecimal && ('a' <= c && c <= 'f' || 'A' <= c && c <= 'F')) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 func isASCII(s string) bool {

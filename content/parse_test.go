@@ -328,7 +328,8 @@ func TestParseURL(t *testing.T) {
 		{`"https://"`, "no host"},
 		{`"https:///a.html"`, "no host"},
 		{`"http:a.html"`, "no host"},
-		{`"https://news example.cn/"`, "not a URL"},
+		{`"https://news example.cn/"`, `has " " in host "news example.cn"`},
+		{`"https://news.example.cn/%zz.html"`, `is not a URL (invalid URL escape "%zz")`},
 		{"42", "must be a string"},
 		{`["https://news.example.cn/"]`, "must be a string"},
 	}
@@ -337,6 +338,212 @@ func TestParseURL(t *testing.T) {
 			wantOnly(t, reject(t, doc("url", tt.raw)), "url", tt.reason)
 		})
 	}
+}
+
+// validURLs are URLs Parse accepts, with the URI it makes of each: hosts
+// percent-encoded or in another script become punycode; any other host is
+// kept as written.
+var validURLs = []struct{ url, want string }{
+	{"http://b%C3%BCcher.de/x", "http://xn--bcher-kva.de/x"},
+	{"http://%C3%BC.de:8080/p", "http://xn--tda.de:8080/p"},
+	{"http://B%C3%BCcher.DE/x?q=%C3%BC#%C3%BC", "http://xn--bcher-kva.de/x?q=%C3%BC#%C3%BC"},
+	{"http://%E4%BE%8B%E5%AD%90.%E4%B8%AD%E5%9B%BD/", "http://xn--fsqu00a.xn--fiqs8s/"},
+	{"http://b%C3%BCcher.例子.cn:81", "http://xn--bcher-kva.xn--fsqu00a.cn:81"},
+	{"https://bücher.de/x", "https://xn--bcher-kva.de/x"},
+	{"https://例子。中国/", "https://xn--fsqu00a.xn--fiqs8s/"}, // an ideographic full stop separates labels too
+	{"https://ß.de/", "https://xn--zca.de/"},              // not transitional: ß stays ß
+	{"http://xn--bcher-kva.de/", "http://xn--bcher-kva.de/"},
+	{"http://XN--BCHER-KVA.DE/", "http://XN--BCHER-KVA.DE/"},
+	{"http://xn--fsqu00a.xn--fiqs8s./", "http://xn--fsqu00a.xn--fiqs8s./"},
+	{"http://[::1]:8080/", "http://[::1]:8080/"},
+	{"http://[2001:DB8::1]/a", "http://[2001:DB8::1]/a"},
+	{"http://[::ffff:192.0.2.1]:443", "http://[::ffff:192.0.2.1]:443"},
+	{"http://192.0.2.1/", "http://192.0.2.1/"},
+	{"http://192.0.2.1:8080/a?b", "http://192.0.2.1:8080/a?b"},
+	{"http://255.255.255.255./", "http://255.255.255.255./"},
+	{"http://example.com:1/", "http://example.com:1/"},
+	{"http://example.com:80/", "http://example.com:80/"},
+	{"http://example.com:65535/", "http://example.com:65535/"},
+	{"http://example.com:0080/", "http://example.com:0080/"},
+	{"http://example.com:/", "http://example.com:/"}, // an empty port is the default (RFC 3986)
+	{"http://example.com./", "http://example.com./"},
+	{"http://example.com?q=1", "http://example.com?q=1"},
+	{"http://example.com#top", "http://example.com#top"},
+	{"http://my_host.example.com/", "http://my_host.example.com/"},
+	{"http://r3---sn-ab.example.com/", "http://r3---sn-ab.example.com/"},
+	{"http://123.example.com/", "http://123.example.com/"},
+	{"http://localhost/", "http://localhost/"},
+	{"http://" + strings.Repeat("a", 63) + ".cn/", "http://" + strings.Repeat("a", 63) + ".cn/"},
+	{"http://" + strings.Repeat("a.", 125) + "abc/", "http://" + strings.Repeat("a.", 125) + "abc/"}, // 253 characters
+	{"http://" + strings.Repeat("a.", 125) + "abc./", "http://" + strings.Repeat("a.", 125) + "abc./"},
+	{"http://１２７.０.０.１/", "http://127.0.0.1/"}, // idna maps full-width digits, as browsers do
+}
+
+// invalidURLs are URLs Parse rejects, with what the reason must say.
+var invalidURLs = []struct{ url, reason string }{
+	// Percent-encoded hosts that are not UTF-8, or not a valid name.
+	{"http://%FF.de/", `has a percent-encoded host that is not UTF-8 text: "%FF.de"`},
+	{"http://b%C3cher.de/", "not UTF-8 text"},
+	{"http://%C2%80.de/", "has an invalid host"},
+	{"http://%E2%80%AE.de:8080/", "has an invalid host"},
+	{"http://b%C3%BC_cher.de/", "has an invalid host"},
+	{"http://bücher..de/", `has an empty label in host "xn--bcher-kva..de"`},
+	// No host.
+	{"http://:80/", `has no host: "http://:80/"`},
+	{"http://:/", "has no host"},
+	{"https://?q", "has no host"},
+	// Ports: numbers 1-65535 only.
+	{"http://example.com:99999/", "has port 99999, outside 1-65535"},
+	{"http://example.com:65536/", "has port 65536, outside 1-65535"},
+	{"http://example.com:0/", "has port 0, outside 1-65535"},
+	{"http://example.com:00000/", "has port 00000, outside 1-65535"},
+	{"http://example.com:123456789012345678901/", "outside 1-65535"},
+	{"http://example.com:abc/", `has a port that is not a number: "abc"`},
+	{"http://example.com:8o/", `has a port that is not a number: "8o"`},
+	{"http://example.com:-1/", "not a number"},
+	{"http://example.com:+80/", "not a number"},
+	{"http://[::1]:99999/", "has port 99999, outside 1-65535"},
+	// Punycode.
+	{"http://xn--/", `has a label that is not valid punycode in host "xn--": "xn--"`},
+	{"http://a.xn--.de/", "not valid punycode"},
+	{"http://xn--abc.de/", "not valid punycode"},
+	{"http://xn--a.de/", "not valid punycode"},
+	{"http://xn---.de/", "not valid punycode"},
+	{"http://xn--abc-.de/", "not valid punycode"}, // decodes to ASCII
+	{"http://xn--bcher-kvb.de/", "not valid punycode"},
+	{"http://xn--_b-wka.de/", "not valid punycode"},
+	{"http://例子.xn--/", `has an invalid host "例子.xn--": label "xn--" is empty once converted`},
+	{"http://例子。XN--。cn/", `label "XN--" is empty once converted`},
+	{"http://例子.\u00ad/", "is empty once converted"},
+	// Labels and characters.
+	{"http://a..b/", `has an empty label in host "a..b"`},
+	{"http://.example.com/", "has an empty label"},
+	{"http://example.com../", "has an empty label"},
+	{"http://./", `has an empty label in host "."`},
+	{"http://a~b.com/", `has "~" in host "a~b.com", which a host name cannot hold`},
+	{"http://a!b.com/", `has "!" in host`},
+	{"http://exa$mple.com/", `has "$" in host`},
+	{"http://a*b.com/", `has "*" in host`},
+	{"http://a%25b.com/", `has "%" in host "a%b.com"`},
+	{"http://a\"b.com/", `has "\"" in host`},
+	{"http://a<b>.com/", `has "<" in host`},
+	{"http://a\\b.com/", `has "\\" in host`},
+	{"http://a b.com/", `has " " in host`},
+	{"http://::1/", `has ":" in host`},
+	{"http://" + strings.Repeat("a", 64) + ".cn/", "has a label longer than 63 characters"},
+	{"http://" + strings.Repeat("a.", 126) + "cn/", "has a host longer than 253 characters"},
+	// User information, refused without repeating it.
+	{"http://user:pass@example.com/", "has a user name or password before the host (user:password@host): a published feed would leak them"},
+	{"http://editor@example.com/", "user name or password"},
+	{"http://@example.com/", "user name or password"},
+	{"http://a@b@example.com:99999/", "user name or password"},
+	// IP literals.
+	{"http://[::1/", `has an IPv6 address without its closing "]": "[::1"`},
+	{"http://[::1]x/", `has "x" after the IPv6 address [::1], where only :port may follow`},
+	{"http://[zz]/", "has an invalid IPv6 address in host [zz]"},
+	{"http://[]/", "has an invalid IPv6 address"},
+	{"http://[192.0.2.1]/", "has an invalid IPv6 address"},
+	{"http://[v1.x]/", "has an invalid IPv6 address"},
+	{"http://[::1::2]/", "has an invalid IPv6 address"},
+	{"http://[fe80::1%25en0]/", "has an IPv6 zone in host [fe80::1%25en0]"},
+	// Hosts that end in a number are IPv4 addresses, in dotted decimal.
+	{"http://256.1.1.1/", `has host "256.1.1.1", which ends in a number but is not an IPv4 address`},
+	{"http://127.1/", "is not an IPv4 address"},
+	{"http://2130706433/", "is not an IPv4 address"},
+	{"http://0x7f.0.0.1/", "is not an IPv4 address"},
+	{"http://010.0.0.1/", "is not an IPv4 address"},
+	{"http://1.2.3.4.5/", "is not an IPv4 address"},
+	{"http://example.123/", "is not an IPv4 address"},
+	{"http://example.0x1F/", "is not an IPv4 address"},
+	{"http://１２７.１/", "is not an IPv4 address"}, // idna maps the full-width digits first
+}
+
+func TestParseURLHost(t *testing.T) {
+	for _, tt := range validURLs {
+		t.Run("valid "+tt.url[:min(len(tt.url), 40)], func(t *testing.T) {
+			got := parse(t, doc("url", quote(tt.url))).URL
+			if got != tt.want {
+				t.Errorf("got URL %q, want %q", got, tt.want)
+			}
+			if again, err := content.CheckURL(got); again != got || err != nil {
+				t.Errorf("checking %q again gave %q, %v; want it unchanged", got, again, err)
+			}
+		})
+	}
+	for _, tt := range invalidURLs {
+		t.Run(tt.url[:min(len(tt.url), 40)], func(t *testing.T) {
+			wantOnly(t, reject(t, doc("url", quote(tt.url))), "url", tt.reason)
+		})
+	}
+	t.Run("credentials not repeated", func(t *testing.T) {
+		e := reject(t, doc("url", quote("https://editor:s3cr3t@news.example.cn/a.html")))
+		if msg := e.Error(); strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "editor") {
+			t.Errorf("got error %q, want it not to repeat the credentials", msg)
+		}
+	})
+}
+
+// Every URL field is checked the same way.
+func TestParseURLFields(t *testing.T) {
+	const in, want = "https://b%C3%BCcher.de/a", "https://xn--bcher-kva.de/a"
+	fields := []struct {
+		field string
+		kv    func(url string) []string
+		got   func(a *content.Article) string
+	}{
+		{"url", func(u string) []string { return []string{"url", quote(u)} },
+			func(a *content.Article) string { return a.URL }},
+		{"authors[0].url", func(u string) []string { return []string{"authors", `[{"name":"a","url":` + quote(u) + `}]`} },
+			func(a *content.Article) string { return a.Authors[0].URL }},
+		{"image.url", func(u string) []string { return []string{"image", `{"url":` + quote(u) + `}`} },
+			func(a *content.Article) string { return a.Image.URL }},
+		{"enclosures[0].url", func(u string) []string {
+			return []string{"enclosures", `[{"type":"audio/mpeg","url":` + quote(u) + `}]`}
+		}, func(a *content.Article) string { return a.Enclosures[0].URL }},
+		{"source.url", func(u string) []string { return []string{"source", `{"name":"s","url":` + quote(u) + `}`} },
+			func(a *content.Article) string { return a.Source.URL }},
+	}
+	for _, f := range fields {
+		t.Run(f.field, func(t *testing.T) {
+			if got := f.got(parse(t, doc(f.kv(in)...))); got != want {
+				t.Errorf("got %s %q, want %q", f.field, got, want)
+			}
+			for _, bad := range []struct{ url, reason string }{
+				{"http://user:pass@example.com/", "user name or password"},
+				{"http://[::1/", "closing"},
+				{"http://example.com:0/", "outside 1-65535"},
+				{"http://%FF.de/", "not UTF-8"},
+				{"http://xn--/", "punycode"},
+			} {
+				wantOnly(t, reject(t, doc(f.kv(bad.url)...)), f.field, bad.reason)
+			}
+		})
+	}
+}
+
+// A panic inside Parse rejects that document alone.
+func TestParsePanic(t *testing.T) {
+	tests := []struct {
+		name   string
+		panic  func()
+		reason string
+	}{
+		{"string", func() { panic("boom") }, "internal error while parsing the document: boom"},
+		{"error", func() { panic(errors.New("bad state")) }, "internal error while parsing the document: bad state"},
+		{"runtime error", func() {
+			var s []int
+			_ = s[len(s)+1]
+		}, "internal error while parsing the document: runtime error: index out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			restore := content.SetParseHook(tt.panic)
+			defer restore()
+			e := reject(t, doc())
+			wantOnly(t, e, "", tt.reason)
+		})
+	}
+	parse(t, doc()) // the hook is gone
 }
 
 func TestParseTitle(t *testing.T) {
