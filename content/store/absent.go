@@ -31,6 +31,7 @@ func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool
 			return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
 		}
 	}
+	f.count(opPut)
 	file, err := r.OpenFile(key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return false, nil
@@ -54,6 +55,7 @@ func (s *S3) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, er
 	if err := CheckKey(key); err != nil {
 		return false, fmt.Errorf("s3 store: put-if-absent %q: %w", key, err)
 	}
+	s.count(opPut)
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.prefix + key),

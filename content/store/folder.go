@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -19,6 +20,7 @@ import (
 // outside it: every access goes through an os.Root.
 type Folder struct {
 	dir string
+	ops atomic.Pointer[Ops]
 }
 
 // NewFolder returns a store over dir; the directory is created on the first
@@ -27,6 +29,14 @@ func NewFolder(dir string) *Folder { return &Folder{dir: dir} }
 
 // String names the store in messages.
 func (f *Folder) String() string { return f.dir }
+
+// Count makes the store count its operations in ops from now on; nil
+// stops counting. A folder counts one List per listing, one Get per read
+// (Put's and PutIf's reads of the stored bytes too), one Put per file
+// written and one Delete per removal asked for; it makes no Heads.
+func (f *Folder) Count(ops *Ops) { f.ops.Store(ops) }
+
+func (f *Folder) count(k opKind) { f.ops.Load().add(k) }
 
 func (f *Folder) root(create bool) (*os.Root, error) {
 	if create {
@@ -52,6 +62,7 @@ func (f *Folder) List(ctx context.Context, prefix string) ([]Info, error) {
 		return nil, err
 	}
 	defer r.Close()
+	f.count(opList)
 	var out []Info
 	err = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -97,7 +108,8 @@ func (f *Folder) Get(ctx context.Context, key string) (*Object, error) {
 // GetIfChanged reads one object unless its version is still version, in
 // which case it returns ErrNotModified. A folder's version is the hash of
 // the file's bytes: modification times can repeat (coarse timestamps, two
-// writes within one tick, copies that keep them), contents cannot.
+// writes within one tick, copies that keep them), contents cannot. Folder
+// listings carry no version (Info.Version is ""): it takes a read.
 func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, fmt.Errorf("folder store: get %q: %w", key, err)
@@ -110,6 +122,7 @@ func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object
 		return nil, err
 	}
 	defer r.Close()
+	f.count(opGet)
 	file, err := r.Open(key)
 	if err != nil {
 		return nil, fmt.Errorf("folder store: get %s: %w", key, rootErr(err))
@@ -129,6 +142,7 @@ func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object
 	body := buf.Bytes()
 	hash := Hash(body)
 	if version != "" && version == hash {
+		f.count(opNotModified)
 		return nil, ErrNotModified
 	}
 	return &Object{
@@ -172,24 +186,103 @@ func (f *Folder) Put(ctx context.Context, o *Object) (changed bool, err error) {
 		return false, err
 	}
 	defer r.Close()
+	f.count(opGet)
 	if old, err := r.ReadFile(o.Key); err == nil && bytes.Equal(old, o.Body) {
 		return false, nil
 	}
-	if dir := path.Dir(o.Key); dir != "." {
-		if err := r.MkdirAll(dir, 0o755); err != nil {
-			return false, fmt.Errorf("folder store: put %s: %w", o.Key, rootErr(err))
-		}
-	}
-	tmp := path.Join(path.Dir(o.Key), "."+path.Base(o.Key)+"."+randomSuffix()+".tmp")
-	if err := writeFile(r, tmp, o.Body); err != nil {
-		_ = r.Remove(tmp)
-		return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
-	}
-	if err := r.Rename(tmp, o.Key); err != nil {
-		_ = r.Remove(tmp)
+	if err := f.replace(r, o.Key, o.Body); err != nil {
 		return false, fmt.Errorf("folder store: put %s: %w", o.Key, err)
 	}
 	return true, nil
+}
+
+// Write writes o.Body under o.Key as Put does, atomically, but without
+// reading the stored bytes first: for callers that know they changed. It
+// returns the new version, the hash of the body (GetIfChanged's Version).
+func (f *Folder) Write(ctx context.Context, o *Object) (version string, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return "", fmt.Errorf("folder store: write %q: %w", o.Key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("folder store: write %s: %w", o.Key, err)
+	}
+	r, err := f.root(true)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	if err := f.replace(r, o.Key, o.Body); err != nil {
+		return "", fmt.Errorf("folder store: write %s: %w", o.Key, err)
+	}
+	return Hash(o.Body), nil
+}
+
+// PutIf writes o.Body under o.Key only if the stored object is the version
+// ifMatch (the hash of its bytes, as GetIfChanged's Version), or, when
+// ifMatch is "", only if there is none; otherwise it writes nothing and
+// fails with an error wrapping ErrPrecondition. It returns the new version.
+//
+// The check and the write are one step for every PutIf of the key, in this
+// process or another: each holds an exclusive lock (flock(2) on a file
+// below .feedpub/locks/, which List hides) from the check until the new
+// file is in place. Put, Write and PutIfAbsent take no lock: a key written
+// conditionally is to be written with PutIf only.
+func (f *Folder) PutIf(ctx context.Context, o *Object, ifMatch string) (version string, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return "", fmt.Errorf("folder store: put-if %q: %w", o.Key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("folder store: put-if %s: %w", o.Key, err)
+	}
+	r, err := f.root(true)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	unlock, err := lockKey(ctx, r, o.Key)
+	if err != nil {
+		return "", fmt.Errorf("folder store: put-if %s: %w", o.Key, err)
+	}
+	defer unlock()
+	f.count(opGet)
+	old, err := r.ReadFile(o.Key)
+	switch err = rootErr(err); {
+	case errors.Is(err, ErrNotFound):
+		if ifMatch != "" {
+			return "", fmt.Errorf("folder store: put-if %s: no object: %w", o.Key, ErrPrecondition)
+		}
+	case err != nil:
+		return "", fmt.Errorf("folder store: put-if %s: %w", o.Key, err)
+	case ifMatch == "":
+		return "", fmt.Errorf("folder store: put-if %s: object exists: %w", o.Key, ErrPrecondition)
+	case Hash(old) != ifMatch:
+		return "", fmt.Errorf("folder store: put-if %s: object changed: %w", o.Key, ErrPrecondition)
+	}
+	if err := f.replace(r, o.Key, o.Body); err != nil {
+		return "", fmt.Errorf("folder store: put-if %s: %w", o.Key, err)
+	}
+	return Hash(o.Body), nil
+}
+
+// replace puts body in place under key: a temporary dot-file, written and
+// synced, renamed over whatever was there.
+func (f *Folder) replace(r *os.Root, key string, body []byte) error {
+	if dir := path.Dir(key); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return rootErr(err)
+		}
+	}
+	f.count(opPut)
+	tmp := path.Join(path.Dir(key), "."+path.Base(key)+"."+randomSuffix()+".tmp")
+	if err := writeFile(r, tmp, body); err != nil {
+		_ = r.Remove(tmp)
+		return err
+	}
+	if err := r.Rename(tmp, key); err != nil {
+		_ = r.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func writeFile(r *os.Root, name string, body []byte) error {
@@ -224,6 +317,7 @@ func (f *Folder) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("folder store: delete %s: %w", key, err)
 	}
+	f.count(opDelete)
 	r, err := f.root(false)
 	if errors.Is(err, ErrNotFound) {
 		return nil

@@ -13,13 +13,32 @@ import (
 
 // Bucket is every store's contract, which storetest checks.
 type Bucket interface {
+	// List returns the objects below prefix, sorted by key; Info.Version
+	// is the Version Get would return, or "" when the store's listings
+	// carry none (a folder).
 	List(ctx context.Context, prefix string) ([]Info, error)
 	Get(ctx context.Context, key string) (*Object, error)
 	GetIfChanged(ctx context.Context, key, version string) (*Object, error)
+	// Put writes o unless the stored object is already the same, which it
+	// asks first (S3: a HEAD; a folder: a read).
 	Put(ctx context.Context, o *Object) (changed bool, err error)
+	// Write writes o without asking first, and returns its new version.
+	Write(ctx context.Context, o *Object) (version string, err error)
+	// PutIf writes o only if the stored object's version is ifMatch, or,
+	// when ifMatch is "", only if there is none; otherwise it writes
+	// nothing and fails with an error wrapping ErrPrecondition. It
+	// returns the new version.
+	PutIf(ctx context.Context, o *Object, ifMatch string) (version string, err error)
 	Delete(ctx context.Context, key string) error
 	PutIfAbsent(ctx context.Context, key string, body []byte) (created bool, err error)
+	// Count makes the store count its operations in ops (nil: none).
+	Count(ops *Ops)
 }
+
+var (
+	_ Bucket = (*Folder)(nil)
+	_ Bucket = (*S3)(nil)
+)
 
 // Open returns the store at location: "s3://bucket/prefix" or a local folder.
 // S3 clients take the SDK's standard configuration (AWS_ENDPOINT_URL_S3 or

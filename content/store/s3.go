@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,6 +26,7 @@ type S3 struct {
 	client *s3.Client
 	bucket string
 	prefix string // "" or ending in "/"
+	ops    atomic.Pointer[Ops]
 }
 
 // NewS3 returns a store over bucket, with every key below prefix.
@@ -39,7 +41,16 @@ func NewS3(client *s3.Client, bucket, prefix string) *S3 {
 // String names the store in messages.
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
-// List returns the objects whose keys start with prefix, sorted by key.
+// Count makes the store count its requests in ops from now on; nil stops
+// counting. Every request made counts, whatever its answer: one List per
+// ListObjectsV2 page, one Get per GetObject, one Head per HeadObject, one
+// Put per PutObject, one Delete per DeleteObject.
+func (s *S3) Count(ops *Ops) { s.ops.Store(ops) }
+
+func (s *S3) count(k opKind) { s.ops.Load().add(k) }
+
+// List returns the objects whose keys start with prefix, sorted by key,
+// each with its ETag as Version (the same string Get returns).
 func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 	var out []Info
 	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
@@ -47,6 +58,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 		Prefix: aws.String(s.prefix + prefix),
 	})
 	for p.HasMorePages() {
+		s.count(opList)
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("s3 store: list %s%s: %w", s, prefix, normalise(err))
@@ -56,7 +68,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 			if CheckKey(key) != nil || hidden(key) {
 				continue // "dir/" markers, keys no folder could hold, dot-files as a folder hides them
 			}
-			out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)})
+			out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified), Version: aws.ToString(o.ETag)})
 		}
 	}
 	return out, nil // S3 lists in key (UTF-8 byte) order already
@@ -77,10 +89,12 @@ func (s *S3) GetIfChanged(ctx context.Context, key, version string) (*Object, er
 	if version != "" {
 		in.IfNoneMatch = aws.String(version)
 	}
+	s.count(opGet)
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		err = normalise(err)
 		if errors.Is(err, ErrNotModified) {
+			s.count(opNotModified)
 			return nil, err
 		}
 		return nil, fmt.Errorf("s3 store: get %s: %w", key, err)
@@ -115,36 +129,108 @@ func (s *S3) Put(ctx context.Context, o *Object) (changed bool, err error) {
 	if err := CheckKey(o.Key); err != nil {
 		return false, fmt.Errorf("s3 store: put %q: %w", o.Key, err)
 	}
-	hash := o.Hash
-	if hash == "" {
-		hash = Hash(o.Body)
-	}
-	contentType := firstNonEmpty(o.ContentType, TypeByKey(o.Key))
+	in := s.putInput(o)
+	s.count(opHead)
 	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + o.Key)})
 	switch err = normalise(err); {
 	case err == nil:
-		if head.Metadata[hashMeta] == hash && aws.ToString(head.ContentType) == contentType &&
+		if head.Metadata[hashMeta] == in.Metadata[hashMeta] && aws.ToString(head.ContentType) == aws.ToString(in.ContentType) &&
 			aws.ToString(head.CacheControl) == o.CacheControl {
 			return false, nil
 		}
 	case !errors.Is(err, ErrNotFound):
 		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, err)
 	}
+	s.count(opPut)
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, normalise(err))
+	}
+	return true, nil
+}
+
+// Write uploads o as Put does (content type, cache-control, the sha256
+// metadata) but without asking first whether it changed: one PutObject, no
+// HEAD. It returns the new version, the ETag of the upload.
+func (s *S3) Write(ctx context.Context, o *Object) (version string, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return "", fmt.Errorf("s3 store: write %q: %w", o.Key, err)
+	}
+	s.count(opPut)
+	out, err := s.client.PutObject(ctx, s.putInput(o))
+	if err != nil {
+		return "", fmt.Errorf("s3 store: write %s: %w", o.Key, normalise(err))
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// PutIf uploads o with an S3 conditional write: when ifMatch is "", only
+// if no object has the key (If-None-Match: *); otherwise only if the
+// object's ETag is ifMatch (If-Match). When the condition does not hold
+// it fails with an error wrapping ErrPrecondition: S3 answers 412, or 409
+// ConditionalRequestConflict to a concurrent conditional write; an
+// If-Match on a missing key is answered 404 (AWS, versitygw). It returns
+// the new version, the ETag of the upload.
+func (s *S3) PutIf(ctx context.Context, o *Object, ifMatch string) (version string, err error) {
+	if err := CheckKey(o.Key); err != nil {
+		return "", fmt.Errorf("s3 store: put-if %q: %w", o.Key, err)
+	}
+	in := s.putInput(o)
+	if ifMatch == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(ifMatch) // never both: versitygw answers 501
+	}
+	s.count(opPut)
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("s3 store: put-if %s: %w", o.Key, preconditionErr(err, ifMatch != ""))
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// putInput is the upload of o that Put, Write and PutIf make.
+func (s *S3) putInput(o *Object) *s3.PutObjectInput {
+	hash := o.Hash
+	if hash == "" {
+		hash = Hash(o.Body)
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.prefix + o.Key),
 		Body:          bytes.NewReader(o.Body),
 		ContentLength: aws.Int64(int64(len(o.Body))),
-		ContentType:   aws.String(contentType),
+		ContentType:   aws.String(firstNonEmpty(o.ContentType, TypeByKey(o.Key))),
 		Metadata:      map[string]string{hashMeta: hash},
 	}
 	if o.CacheControl != "" {
 		in.CacheControl = aws.String(o.CacheControl)
 	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
-		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, normalise(err))
+	return in
+}
+
+// preconditionErr maps a failed conditional PutObject's answer to
+// ErrPrecondition when it says the condition did not hold, keeping the
+// original error in the chain: 412 Precondition Failed; 409
+// ConditionalRequestConflict (another conditional write of the key was in
+// progress); 404 to an If-Match (no object to match) unless the bucket is
+// what is missing.
+func preconditionErr(err error, ifMatch bool) error {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) {
+		return normalise(err)
 	}
-	return true, nil
+	code := ""
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code = api.ErrorCode()
+	}
+	switch status := re.HTTPStatusCode(); {
+	case status == 412,
+		status == 409 && code == "ConditionalRequestConflict",
+		status == 404 && ifMatch && code != "NoSuchBucket":
+		return errors.Join(ErrPrecondition, err)
+	}
+	return normalise(err)
 }
 
 // Delete removes one object; deleting a missing object is not an error.
@@ -152,6 +238,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return fmt.Errorf("s3 store: delete %q: %w", key, err)
 	}
+	s.count(opDelete)
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
 	if err = normalise(err); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("s3 store: delete %s: %w", key, err)

@@ -19,6 +19,9 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrNotModified = errors.New("not modified")
 	ErrInvalidKey  = errors.New("invalid key")
+	// ErrPrecondition is PutIf's answer when the stored object is not the
+	// version the caller named (or exists, when it asked for none).
+	ErrPrecondition = errors.New("precondition failed")
 )
 
 // Object is one stored object.
@@ -32,11 +35,17 @@ type Object struct {
 	Version      string    // opaque token for GetIfChanged, set by the store
 }
 
-// Info describes an object without its body.
+// Info describes an object without its body, as List finds it.
 type Info struct {
 	Key     string
 	Size    int64
 	ModTime time.Time
+	// Version is the object's version as the listing tells it, or "" when
+	// the store's listings carry none. S3 lists the ETag, equal to the
+	// Version a Get of the object returns (so a catalog compares them
+	// without a request); a folder's listing has size and modification time
+	// only, and its Version is "": compare those instead.
+	Version string
 }
 
 // Hash returns the hex SHA-256 of b, the content hash stores compare.

@@ -73,3 +73,40 @@ func TestTypeByKey(t *testing.T) {
 		})
 	}
 }
+
+func TestOps(t *testing.T) {
+	var none *store.Ops
+	if got := none.Snapshot(); got != (store.OpCounts{}) {
+		t.Errorf("nil Ops: got %v, want nothing", got)
+	}
+	ops := new(store.Ops)
+	f := store.NewFolder(t.TempDir())
+	f.Count(ops)
+	ctx := t.Context()
+	if _, err := f.Write(ctx, &store.Object{Key: "a", Body: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	before := ops.Snapshot()
+	o, err := f.Get(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.GetIfChanged(ctx, "a", o.Version); !errors.Is(err, store.ErrNotModified) {
+		t.Fatal(err)
+	}
+	if _, err := f.List(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ops.String(), "list=1 get=2 head=0 put=1 delete=1 notmodified=1"; got != want {
+		t.Errorf("String: got %q, want %q", got, want)
+	}
+	if got, want := ops.Snapshot().Sub(before), (store.OpCounts{List: 1, Get: 2, Delete: 1, NotModified: 1}); got != want {
+		t.Errorf("Sub: got %v, want %v", got, want)
+	}
+	if got, want := ops.Snapshot().Sub(before).String(), "list=1 get=2 head=0 put=0 delete=1 notmodified=1"; got != want {
+		t.Errorf("String of a difference: got %q, want %q", got, want)
+	}
+}

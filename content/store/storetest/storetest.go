@@ -34,7 +34,23 @@ import (
 //     them), and no key that is both an object and the prefix of another
 //     object's key ("a" and "a/b"; a folder cannot hold both).
 //   - A Put with a cancelled context fails and stores nothing; so do Get,
-//     List and Delete.
+//     List, Delete, Write and PutIf.
+//   - A listing's Info.Version is either "" for every object (the store's
+//     listings carry no versions: a folder) or, for every object, the
+//     Version a Get returns (S3: the ETag), which GetIfChanged and PutIf
+//     take. Which one is the store's to test.
+//   - Write writes without asking first: exactly one Put operation, no Head
+//     and no Get. It and PutIf return the version a Get then reports.
+//   - PutIf with ifMatch "" creates a missing object only; with a version,
+//     replaces that version only; any other case fails with
+//     ErrPrecondition and writes nothing. Of callers racing PutIf with the
+//     same ifMatch, exactly one wins.
+//   - A store given an Ops with Count counts its operations there, the same
+//     way for every store where the stores can agree: a Get or
+//     GetIfChanged is one Get (and a NotModified when not modified), a
+//     short List one List, a Delete one Delete, a Write or PutIfAbsent
+//     one Put; a Put asks once (a Head, or a Get) and is one Put when it
+//     writes; a PutIf makes no Head and at most one Put.
 func Run(t *testing.T, open func(t *testing.T) store.Bucket) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
 	t.Run("GetMissing", func(t *testing.T) { testGetMissing(t, open(t)) })
@@ -49,6 +65,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Bucket) {
 	t.Run("DeletePrefixOfKeys", func(t *testing.T) { testDeletePrefix(t, open(t)) })
 	t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, open(t)) })
 	t.Run("PutIfAbsent", func(t *testing.T) { testPutIfAbsent(t, open(t)) })
+	t.Run("ListVersions", func(t *testing.T) { testListVersions(t, open(t)) })
+	t.Run("Write", func(t *testing.T) { testWrite(t, open(t)) })
+	t.Run("PutIf", func(t *testing.T) { testPutIf(t, open(t)) })
+	t.Run("PutIfRace", func(t *testing.T) { testPutIfRace(t, open(t)) })
+	t.Run("PutIfCounter", func(t *testing.T) { testPutIfCounter(t, open(t)) })
+	t.Run("Counts", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("NoAliasing", func(t *testing.T) { testNoAliasing(t, open(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
@@ -378,6 +400,14 @@ func testInvalidKeys(t *testing.T, b store.Bucket) {
 			if _, err := b.PutIfAbsent(ctx, key, []byte("x")); !errors.Is(err, store.ErrInvalidKey) {
 				t.Errorf("PutIfAbsent: got %v, want ErrInvalidKey", err)
 			}
+			if _, err := b.Write(ctx, &store.Object{Key: key, Body: []byte("x")}); !errors.Is(err, store.ErrInvalidKey) {
+				t.Errorf("Write: got %v, want ErrInvalidKey", err)
+			}
+			for _, ifMatch := range []string{"", "v"} {
+				if _, err := b.PutIf(ctx, &store.Object{Key: key, Body: []byte("x")}, ifMatch); !errors.Is(err, store.ErrInvalidKey) {
+					t.Errorf("PutIf(ifMatch %q): got %v, want ErrInvalidKey", ifMatch, err)
+				}
+			}
 		})
 	}
 	infos, err := b.List(t.Context(), "")
@@ -470,6 +500,19 @@ func testCancelled(t *testing.T, b store.Bucket) {
 	if err := b.Delete(ctx, "kept.txt"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Delete with a cancelled context: got %v, want context.Canceled", err)
 	}
+	if _, err := b.Write(ctx, &store.Object{Key: "new.txt", Body: []byte("new")}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := b.PutIf(ctx, &store.Object{Key: "new.txt", Body: []byte("new")}, ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("PutIf with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := b.Get(t.Context(), "new.txt"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of what a cancelled Write or PutIf wrote: got %v, want ErrNotFound", err)
+	}
+	kept := mustGet(t, b, "kept.txt")
+	if _, err := b.PutIf(ctx, &store.Object{Key: "kept.txt", Body: []byte("changed")}, kept.Version); !errors.Is(err, context.Canceled) {
+		t.Errorf("PutIf of a present key with a cancelled context: got %v, want context.Canceled", err)
+	}
 	if got := mustGet(t, b, "kept.txt"); string(got.Body) != "kept" {
 		t.Errorf("Get after a cancelled Delete: got %q, want %q", got.Body, "kept")
 	}
@@ -482,6 +525,8 @@ func testConcurrent(t *testing.T, b store.Bucket) {
 	shared := []byte("shared body")
 	mustPut(t, b, "feeds/shared.rss", shared)
 	ctx := t.Context()
+	ops := new(store.Ops)
+	b.Count(ops) // counted from every goroutine at once
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
@@ -525,6 +570,9 @@ func testConcurrent(t *testing.T, b store.Bucket) {
 	}
 	if got, want := len(infos), writers*perWriter; got != want {
 		t.Errorf("List after concurrent Puts: got %d objects, want %d", got, want)
+	}
+	if got := ops.Snapshot(); got.Put != writers*perWriter || got.List != writers+1 || got.Delete != 0 {
+		t.Errorf("operations counted: got %v, want put=%d list=%d delete=0", got, writers*perWriter, writers+1)
 	}
 }
 
