@@ -37,6 +37,9 @@ type Feed struct {
 	Site    *Site
 	Items   []*content.Article // newest first
 	Updated time.Time          // newest change among Items
+	// Count is how many items the feed publishes when Items is not set: a
+	// feed as the pages that list feeds know it.
+	Count int
 
 	prep *preparer // shared by the feeds of one Plan
 }
@@ -276,3 +279,11 @@ var Formats = []Format{
 }
 
 func (k Kind) String() string { return string(k) }
+
+// Len is the number of items the feed publishes.
+func (f *Feed) Len() int {
+	if f.Items == nil {
+		return f.Count
+	}
+	return len(f.Items)
+}

@@ -49,7 +49,7 @@ func Index(out io.Writer, s *Site, feeds []*Feed) error {
 		w.str("<li><strong>")
 		w.text(f.Title)
 		w.str(`</strong> <span class="n">`)
-		w.text(string(f.Kind) + ", " + strconv.Itoa(len(f.Items)) + " items")
+		w.text(string(f.Kind) + ", " + strconv.Itoa(f.Len()) + " items")
 		w.str("</span><br>")
 		for _, format := range Formats {
 			w.str("<a")

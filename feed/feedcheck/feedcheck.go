@@ -12,8 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/feedpub/feedpub/feed/layout"
 )
 
 // ErrNoXMLLint says that xmllint is not installed.
@@ -111,5 +114,17 @@ func Files(dir string) (map[string][]byte, error) {
 		files[filepath.ToSlash(rel)] = data
 		return err
 	})
+	return files, err
+}
+
+// Published is Files without the builder's internal state (the dot-folder
+// layout.StateDir), which is never served: what a build published.
+func Published(dir string) (map[string][]byte, error) {
+	files, err := Files(dir)
+	for key := range files {
+		if strings.HasPrefix(key, layout.StateDir) {
+			delete(files, key)
+		}
+	}
 	return files, err
 }

@@ -1,6 +1,7 @@
 package publish_test
 
 import (
+	"strings"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -251,8 +253,21 @@ func urlsOf(ids ...string) []string {
 	return out
 }
 
-// outputs returns every file below out, by slash-separated key.
+// outputs returns every file below out but the builder's internal state
+// (layout.StateDir), by slash-separated key.
 func outputs(t *testing.T, out string) map[string][]byte {
+	t.Helper()
+	files := everything(t, out)
+	for key := range files {
+		if strings.HasPrefix(key, layout.StateDir) {
+			delete(files, key)
+		}
+	}
+	return files
+}
+
+// everything returns every file below out, internal state included.
+func everything(t *testing.T, out string) map[string][]byte {
 	t.Helper()
 	files, err := feedcheck.Files(out)
 	if err != nil {

@@ -92,7 +92,7 @@ func TestRunPublishesEveryFeedSet(t *testing.T) {
 	if onDisk.Articles != rep.Articles || !slices.Equal(feedNames(onDisk), feedNames(rep)) {
 		t.Errorf("build-report.json: got %+v %v, want %+v %v", onDisk.Articles, feedNames(onDisk), rep.Articles, feedNames(rep))
 	}
-	if want := (publish.Counts{Read: 3, Accepted: 3, Published: 3}); rep.Articles != want {
+	if want := (publish.Counts{Read: 3, Fetched: 3, Accepted: 3, Published: 3}); rep.Articles != want {
 		t.Errorf("counts: got %+v, want %+v", rep.Articles, want)
 	}
 }
@@ -155,7 +155,7 @@ func TestRunRejectsBadDocuments(t *testing.T) {
 			if !slices.Contains(fields, tt.field) {
 				t.Errorf("fields: got %q, want one %q", fields, tt.field)
 			}
-			if want := (publish.Counts{Read: 2, Accepted: 1, Rejected: 1, Published: 1}); rep.Articles != want {
+			if want := (publish.Counts{Read: 2, Fetched: 2, Accepted: 1, Rejected: 1, Published: 1}); rep.Articles != want {
 				t.Errorf("counts: got %+v, want %+v", rep.Articles, want)
 			}
 			if got := urls(feedItems(t, out, "index")); !slices.Equal(got, urlsOf("good")) {
@@ -238,7 +238,7 @@ func TestRunDraftsAndDeletedAppearNowhere(t *testing.T) {
 	if got, want := urls(feedItems(t, out, "index")), urlsOf("live"); !slices.Equal(got, want) {
 		t.Errorf("index: got %v, want %v", got, want)
 	}
-	if want := (publish.Counts{Read: 3, Accepted: 3, Published: 1, Drafts: 1, Deleted: 1}); rep.Articles != want {
+	if want := (publish.Counts{Read: 3, Fetched: 3, Accepted: 3, Published: 1, Drafts: 1, Deleted: 1}); rep.Articles != want {
 		t.Errorf("counts: got %+v, want %+v", rep.Articles, want)
 	}
 }
@@ -535,7 +535,7 @@ func TestRunReadErrorWritesNothing(t *testing.T) {
 			for i := range 40 { // enough documents for the reads to overlap
 				writeDocs(t, articles, article(fmt.Sprintf("z%02d", i), "2024-01-04T10:00:00Z"))
 			}
-			before := outputs(t, out)
+			before := everything(t, out) // the catalog too: a failed build commits nothing
 			old := backdate(t, out)
 
 			b := &publish.Build{
@@ -555,7 +555,7 @@ func TestRunReadErrorWritesNothing(t *testing.T) {
 			if rep != nil {
 				t.Errorf("Run returned a report with its error: %+v", rep)
 			}
-			after := outputs(t, out)
+			after := everything(t, out)
 			if got, want := sorted(keysOf(after)), sorted(keysOf(before)); !slices.Equal(got, want) {
 				t.Errorf("files: got %v, want %v", got, want)
 			}
@@ -586,6 +586,13 @@ func (s failingSink) Put(ctx context.Context, o *store.Object) (bool, error) {
 		return false, errFull
 	}
 	return s.Sink.Put(ctx, o)
+}
+
+func (s failingSink) Write(ctx context.Context, o *store.Object) (string, error) {
+	if o.Key == s.failKey {
+		return "", errFull
+	}
+	return s.Sink.Write(ctx, o)
 }
 
 func TestRunKeepsLastGoodFileWhenAWriteFails(t *testing.T) {

@@ -159,7 +159,7 @@ const embargoed = "embargoed-2099-new-year-address.json"
 // files returns every file below dir by slash-separated key.
 func files(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	files, err := feedcheck.Files(dir)
+	files, err := feedcheck.Published(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestBuildExamples(t *testing.T) {
 
 	// examples/README.md: 53 valid documents (49 live, 2 drafts, 1 deleted,
 	// 1 embargoed) and 3 malformed ones.
-	want := publish.Counts{Read: 56, Accepted: 53, Rejected: 3, Published: 49, Embargoed: 1, Drafts: 2, Deleted: 1}
+	want := publish.Counts{Read: 56, Fetched: 56, Accepted: 53, Rejected: 3, Published: 49, Embargoed: 1, Drafts: 2, Deleted: 1}
 	if rep.Articles != want {
 		t.Errorf("counts: got %+v, want %+v", rep.Articles, want)
 	}

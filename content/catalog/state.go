@@ -1,0 +1,525 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/feedpub/feedpub/content/store"
+)
+
+// State is a catalog as one build reads and changes it: the head, and the
+// shards it has loaded so far.
+type State struct {
+	Head Head
+
+	st      Store
+	dir     string // key prefix, e.g. ".feedpub/"
+	version string // of the head as read; "" when there was none
+
+	mu     sync.Mutex
+	shards map[string][]*shard // by family; nil entries not loaded yet
+}
+
+type shard struct {
+	dirty bool
+	docs  map[string]*Doc
+	ids   map[string][]string
+	feeds map[string]*Feed
+}
+
+// Open reads the catalog below dir in st. A missing head, or one of another
+// format, site or renderer version, gives a fresh catalog (Fresh reports
+// true) that keeps only what the published site must remember: the feeds
+// it published (so that those that end are retired) and the claim of a
+// build that died.
+func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, error) {
+	s := &State{st: st, dir: dir}
+	obj, err := st.Get(ctx, dir+headKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("catalog: read head: %w", err)
+	default:
+		s.version = obj.Version
+		if err := json.Unmarshal(obj.Body, &s.Head); err != nil {
+			return nil, fmt.Errorf("catalog: read head %s: %w", dir+headKey, err)
+		}
+	}
+	if s.Head.Format != FormatVersion || s.Head.Site != site || s.Head.Renderer != renderer {
+		s.reset(site, renderer, 1)
+	} else {
+		s.load()
+	}
+	return s, nil
+}
+
+const headKey = "catalog/head.json"
+
+// Fresh reports whether the catalog holds no document: a first build, or
+// one after a change of format, site or renderer.
+func (s *State) Fresh() bool { return s.Head.Shards == 0 || s.Head.Slots == nil || s.Head.Counts.Documents == 0 && len(s.Head.Rejected) == 0 }
+
+// Reset forgets every document and feed fact, keeping what the published
+// site must remember (the feeds published, the claim), and shards the
+// empty catalog for about n documents. A full build starts from it.
+func (s *State) Reset(site, renderer string, n int) { s.reset(site, renderer, n) }
+
+func (s *State) reset(site, renderer string, n int) {
+	old := s.Head
+	s.Head = Head{Format: FormatVersion, Site: site, Renderer: renderer, Shards: ShardsFor(n),
+		Feeds: old.Feeds, Claim: old.Claim, Gen: old.Gen, Pages: old.Pages}
+	s.Head.Slots = map[string][]int8{}
+	s.shards = map[string][]*shard{}
+	for _, fam := range families {
+		slots := make([]int8, s.Head.Shards)
+		shards := make([]*shard, s.Head.Shards)
+		for i := range slots {
+			slots[i] = -1
+			shards[i] = newShard()
+			shards[i].dirty = true
+		}
+		s.Head.Slots[fam] = slots
+		s.shards[fam] = shards
+	}
+}
+
+func (s *State) load() {
+	s.shards = map[string][]*shard{}
+	for _, fam := range families {
+		if len(s.Head.Slots[fam]) != s.Head.Shards {
+			s.Head.Slots[fam] = make([]int8, s.Head.Shards)
+			for i := range s.Head.Slots[fam] {
+				s.Head.Slots[fam][i] = -1
+			}
+		}
+		s.shards[fam] = make([]*shard, s.Head.Shards)
+	}
+}
+
+func newShard() *shard {
+	return &shard{docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{}}
+}
+
+// shard returns shard i of fam, reading it on first use.
+func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
+	s.mu.Lock()
+	sh := s.shards[fam][i]
+	s.mu.Unlock()
+	if sh != nil {
+		return sh, nil
+	}
+	sh = newShard()
+	if slot := s.Head.Slots[fam][i]; slot >= 0 {
+		key := s.dir + ShardKey(fam, i, slot)
+		obj, err := s.st.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: read %s: %w", key, err)
+		}
+		switch fam {
+		case FamilyDocs:
+			docs, err := decodeShard[*Doc](key, obj.Body)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range docs {
+				sh.docs[d.Key] = d
+			}
+		case FamilyIDs:
+			ids, err := decodeShard[idEntry](key, obj.Body)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range ids {
+				sh.ids[e.ID] = e.Keys
+			}
+		case FamilyFeeds:
+			feeds, err := decodeShard[*Feed](key, obj.Body)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range feeds {
+				sh.feeds[f.Name] = f
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shards[fam][i] == nil {
+		s.shards[fam][i] = sh
+	}
+	return s.shards[fam][i], nil
+}
+
+type idEntry struct {
+	ID   string   `json:"id"`
+	Keys []string `json:"keys"`
+}
+
+// LoadAll reads every shard, a few at a time: what a build that lists the
+// whole corpus needs.
+func (s *State) LoadAll(ctx context.Context) error {
+	type job struct {
+		fam string
+		i   int
+	}
+	jobs := make(chan job)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if _, err := s.shard(ctx, j.fam, j.i); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, fam := range families {
+		for i := range s.Head.Shards {
+			jobs <- job{fam, i}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// Doc returns what the catalog knows of the document at key, or nil.
+func (s *State) Doc(ctx context.Context, key string) (*Doc, error) {
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.Head.Shards))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sh.docs[key], nil
+}
+
+// SetDoc records d, replacing what was known of its key.
+func (s *State) SetDoc(ctx context.Context, d *Doc) error {
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(d.Key, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh.docs[d.Key] = d
+	sh.dirty = true
+	return nil
+}
+
+// DeleteDoc forgets the document at key.
+func (s *State) DeleteDoc(ctx context.Context, key string) error {
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := sh.docs[key]; ok {
+		delete(sh.docs, key)
+		sh.dirty = true
+	}
+	return nil
+}
+
+// Docs calls visit for every document of the loaded shards (all of them
+// after LoadAll), in no particular order.
+func (s *State) Docs(visit func(*Doc)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sh := range s.shards[FamilyDocs] {
+		if sh != nil {
+			for _, d := range sh.docs {
+				visit(d)
+			}
+		}
+	}
+}
+
+// Keys returns the keys of the documents that carry article id.
+func (s *State) Keys(ctx context.Context, id string) ([]string, error) {
+	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.Head.Shards))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), sh.ids[id]...), nil
+}
+
+// AddKey records that the document at key carries id.
+func (s *State) AddKey(ctx context.Context, id, key string) error {
+	return s.editKeys(ctx, id, func(keys []string) []string {
+		i := sort.SearchStrings(keys, key)
+		if i < len(keys) && keys[i] == key {
+			return keys
+		}
+		return append(keys[:i], append([]string{key}, keys[i:]...)...)
+	})
+}
+
+// RemoveKey records that the document at key no longer carries id.
+func (s *State) RemoveKey(ctx context.Context, id, key string) error {
+	return s.editKeys(ctx, id, func(keys []string) []string {
+		i := sort.SearchStrings(keys, key)
+		if i < len(keys) && keys[i] == key {
+			return append(keys[:i], keys[i+1:]...)
+		}
+		return keys
+	})
+}
+
+func (s *State) editKeys(ctx context.Context, id string, edit func([]string) []string) error {
+	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := len(sh.ids[id])
+	keys := edit(append([]string(nil), sh.ids[id]...))
+	if len(keys) == before {
+		return nil
+	}
+	if len(keys) == 0 {
+		delete(sh.ids, id)
+	} else {
+		sh.ids[id] = keys
+	}
+	sh.dirty = true
+	return nil
+}
+
+// Feed returns the catalog's entry of feed name, or nil.
+func (s *State) Feed(ctx context.Context, name string) (*Feed, error) {
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sh.feeds[name], nil
+}
+
+// SetFeed records f (which the caller may go on changing until Commit).
+func (s *State) SetFeed(ctx context.Context, f *Feed) error {
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(f.Name, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh.feeds[f.Name] = f
+	sh.dirty = true
+	return nil
+}
+
+// Touch marks the shard of feed name as changed.
+func (s *State) Touch(ctx context.Context, name string) error {
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	sh.dirty = true
+	s.mu.Unlock()
+	return nil
+}
+
+// DeleteFeed forgets feed name.
+func (s *State) DeleteFeed(ctx context.Context, name string) error {
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := sh.feeds[name]; ok {
+		delete(sh.feeds, name)
+		sh.dirty = true
+	}
+	return nil
+}
+
+// AllFeeds returns every feed entry of the loaded shards.
+func (s *State) AllFeeds() []*Feed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Feed
+	for _, sh := range s.shards[FamilyFeeds] {
+		if sh != nil {
+			for _, f := range sh.feeds {
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Dirty reports whether any shard changed since it was read.
+func (s *State) Dirty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fam := range families {
+		for _, sh := range s.shards[fam] {
+			if sh != nil && sh.dirty {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Claim takes the catalog for build until expires, naming the outputs it
+// means to write: the head is rewritten conditionally on the version read,
+// so of two builds that read the same head only one may go on. A claim
+// held by another build that has not expired gives ErrBusy; a change of
+// the head since it was read gives ErrLost.
+func (s *State) Claim(ctx context.Context, build string, now, expires time.Time, outputs []string) error {
+	if c := s.Head.Claim; c != nil && c.Build != build && now.Before(c.Expires) {
+		return fmt.Errorf("%w (build %s, until %s)", ErrBusy, c.Build, c.Expires.Format(time.RFC3339))
+	}
+	head := s.Head
+	head.Claim = &Claim{Build: build, Expires: expires.UTC(), Outputs: outputs}
+	version, err := s.putHead(ctx, &head)
+	if err != nil {
+		return err
+	}
+	s.Head.Claim, s.version = head.Claim, version
+	return nil
+}
+
+// Release ends this build's claim without committing anything else: the
+// head keeps its state, and the outputs the claim names, so that the next
+// build renders them again at once instead of waiting for the claim to
+// expire.
+func (s *State) Release(ctx context.Context) error {
+	obj, err := s.st.Get(ctx, s.dir+headKey)
+	if err != nil {
+		return fmt.Errorf("catalog: release: %w", err)
+	}
+	var head Head
+	if err := json.Unmarshal(obj.Body, &head); err != nil {
+		return fmt.Errorf("catalog: release: %w", err)
+	}
+	if obj.Version != s.version || head.Claim == nil {
+		return fmt.Errorf("catalog: release: %w", ErrLost)
+	}
+	head.Claim.Expires = time.Unix(0, 0).UTC()
+	version, err := s.putHead(ctx, &head)
+	if err != nil {
+		return err
+	}
+	s.version = version
+	return nil
+}
+
+// Commit writes every changed shard into its other slot, then the head
+// naming them, conditionally on the head this build claimed. The caller
+// holds the claim (Claim); the head is committed without it.
+func (s *State) Commit(ctx context.Context) error {
+	head := s.Head
+	head.Claim = nil
+	head.Gen++
+	head.Slots = map[string][]int8{}
+	for _, fam := range families {
+		slots := append([]int8(nil), s.Head.Slots[fam]...)
+		for i, sh := range s.shards[fam] {
+			if sh == nil || !sh.dirty {
+				continue
+			}
+			body, empty, err := sh.encode(fam)
+			if err != nil {
+				return err
+			}
+			if empty {
+				slots[i] = -1
+				continue
+			}
+			slot := int8(0)
+			if slots[i] == 0 {
+				slot = 1
+			}
+			key := s.dir + ShardKey(fam, i, slot)
+			if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/json", CacheControl: "no-store"}); err != nil {
+				return fmt.Errorf("catalog: write %s: %w", key, err)
+			}
+			slots[i] = slot
+		}
+		head.Slots[fam] = slots
+	}
+	version, err := s.putHead(ctx, &head)
+	if err != nil {
+		return err
+	}
+	s.Head, s.version = head, version
+	for _, fam := range families {
+		for _, sh := range s.shards[fam] {
+			if sh != nil {
+				sh.dirty = false
+			}
+		}
+	}
+	return nil
+}
+
+func (s *State) putHead(ctx context.Context, h *Head) (string, error) {
+	body, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("catalog: head: %w", err)
+	}
+	version, err := s.st.PutIf(ctx, &store.Object{Key: s.dir + headKey, Body: body, ContentType: "application/json", CacheControl: "no-store"}, s.version)
+	if errors.Is(err, store.ErrPrecondition) {
+		return "", fmt.Errorf("%w: %v", ErrLost, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("catalog: write head: %w", err)
+	}
+	return version, nil
+}
+
+func (sh *shard) encode(fam string) (body []byte, empty bool, err error) {
+	switch fam {
+	case FamilyDocs:
+		docs := make([]*Doc, 0, len(sh.docs))
+		for _, d := range sh.docs {
+			docs = append(docs, d)
+		}
+		sort.Slice(docs, func(i, j int) bool { return docs[i].Key < docs[j].Key })
+		body, err = encodeShard(docs)
+		return body, len(docs) == 0, err
+	case FamilyIDs:
+		ids := make([]idEntry, 0, len(sh.ids))
+		for id, keys := range sh.ids {
+			ids = append(ids, idEntry{ID: id, Keys: keys})
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i].ID < ids[j].ID })
+		body, err = encodeShard(ids)
+		return body, len(ids) == 0, err
+	default:
+		feeds := make([]*Feed, 0, len(sh.feeds))
+		for _, f := range sh.feeds {
+			feeds = append(feeds, f)
+		}
+		sort.Slice(feeds, func(i, j int) bool { return feeds[i].Name < feeds[j].Name })
+		body, err = encodeShard(feeds)
+		return body, len(feeds) == 0, err
+	}
+}

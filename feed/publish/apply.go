@@ -1,0 +1,331 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/content/catalog"
+	"github.com/feedpub/feedpub/feed"
+)
+
+// apply brings the catalog up to date with the documents read and removed:
+// it forgets each changed document's old facts, records the new ones,
+// settles every id they touch (which copy wins, its role now) and moves
+// articles in and out of the feeds that hold them.
+type apply struct {
+	site *feed.Site
+	st   *catalog.State
+	now  time.Time
+
+	touched map[string]bool          // article ids to settle
+	changed map[string]*catalog.Feed // feeds whose members changed, by name
+	fresh   map[string]*fetched      // documents read by this build, by key
+	before  int                      // visible articles before
+	cap     int                      // members kept in a feed's head
+}
+
+func newApply(s *feed.Site, st *catalog.State, now time.Time) *apply {
+	return &apply{site: s, st: st, now: now, touched: map[string]bool{}, changed: map[string]*catalog.Feed{},
+		fresh: map[string]*fetched{}, before: st.Head.Counts.Published, cap: s.Limit + max(10, s.Limit/5)}
+}
+
+func (ap *apply) run(ctx context.Context, docs []*fetched, removed []string) error {
+	h := &ap.st.Head
+	if h.Rejected == nil {
+		h.Rejected = map[string][]content.Problem{}
+	}
+	docs, err := ap.unchanged(ctx, docs)
+	if err != nil {
+		return err
+	}
+	for _, f := range docs {
+		if err := ap.forget(ctx, f.info.Key); err != nil {
+			return err
+		}
+	}
+	for _, k := range removed {
+		if err := ap.forget(ctx, k); err != nil {
+			return err
+		}
+	}
+	for _, f := range docs {
+		if !f.gone {
+			if err := ap.record(ctx, f); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range h.Embargoed {
+		if m.Published <= ap.now.Unix() {
+			ap.touched[m.ID] = true
+		}
+	}
+	ids := make([]string, 0, len(ap.touched))
+	for id := range ap.touched {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // the same order every time: feeds' heads do not depend on it, but errors do
+	for _, id := range ids {
+		if err := ap.settle(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unchanged drops the documents read again with the bytes the catalog
+// has (a file touched, or listed too close to the last listing to trust
+// its time), noting only what the store now says of them.
+func (ap *apply) unchanged(ctx context.Context, docs []*fetched) ([]*fetched, error) {
+	out := docs[:0]
+	for _, f := range docs {
+		d, err := ap.st.Doc(ctx, f.info.Key)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		if f.gone || d == nil || d.Hash != f.hash {
+			out = append(out, f)
+			continue
+		}
+		mtime := int64(0)
+		if !f.info.ModTime.IsZero() {
+			mtime = f.info.ModTime.UnixNano()
+		}
+		if d.Size != f.info.Size || d.ModTime != mtime || d.Version != f.info.Version {
+			d.Size, d.ModTime, d.Version = f.info.Size, mtime, f.info.Version
+			if err := ap.st.SetDoc(ctx, d); err != nil {
+				return nil, wrap(err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// retracted is how many visible articles this build takes out of feeds.
+func (ap *apply) retracted() int { return max(0, ap.before-ap.st.Head.Counts.Published) }
+
+// forget takes out what the catalog knows of the document at key.
+func (ap *apply) forget(ctx context.Context, key string) error {
+	d, err := ap.st.Doc(ctx, key)
+	if err != nil || d == nil {
+		return wrap(err)
+	}
+	h := &ap.st.Head
+	delete(h.Rejected, key)
+	if d.Article != nil {
+		ap.touched[d.Article.ID] = true
+		if err := ap.unrole(ctx, d); err != nil {
+			return err
+		}
+		if err := ap.st.RemoveKey(ctx, d.Article.ID, key); err != nil {
+			return wrap(err)
+		}
+	}
+	h.Counts.Documents--
+	return wrap(ap.st.DeleteDoc(ctx, key))
+}
+
+// record adds what the read stage found of one document.
+func (ap *apply) record(ctx context.Context, f *fetched) error {
+	d := &catalog.Doc{Key: f.info.Key, Size: f.info.Size, Version: f.info.Version, Hash: f.hash}
+	if !f.info.ModTime.IsZero() {
+		d.ModTime = f.info.ModTime.UnixNano()
+	}
+	h := &ap.st.Head
+	h.Counts.Documents++
+	ap.fresh[d.Key] = f
+	if f.article == nil {
+		d.Problems = f.problems
+		h.Rejected[d.Key] = f.problems
+		return wrap(ap.st.SetDoc(ctx, d))
+	}
+	d.Article = catalog.FactsOf(f.article)
+	ap.touched[d.Article.ID] = true
+	if err := ap.st.AddKey(ctx, d.Article.ID, d.Key); err != nil {
+		return wrap(err)
+	}
+	return wrap(ap.st.SetDoc(ctx, d))
+}
+
+// settle decides which document of id wins and what it counts as now.
+func (ap *apply) settle(ctx context.Context, id string) error {
+	keys, err := ap.st.Keys(ctx, id)
+	if err != nil {
+		return wrap(err)
+	}
+	var docs []*catalog.Doc
+	var winner *catalog.Doc
+	for _, k := range keys {
+		d, err := ap.st.Doc(ctx, k)
+		if err != nil {
+			return wrap(err)
+		}
+		if d == nil || d.Article == nil || d.Article.ID != id {
+			continue
+		}
+		docs = append(docs, d)
+		if winner == nil || catalog.Newer(d, winner) {
+			winner = d
+		}
+	}
+	h := &ap.st.Head
+	for _, d := range docs {
+		if d == winner {
+			continue
+		}
+		if err := ap.unrole(ctx, d); err != nil {
+			return err
+		}
+		h.Rejected[d.Key] = []content.Problem{{Field: "id", Reason: fmt.Sprintf(
+			"%q is also the id of %s, which is newer or comes first; that one is published", id, winner.Key)}}
+	}
+	if winner == nil {
+		return nil
+	}
+	delete(h.Rejected, winner.Key)
+	role := winner.Article.RoleAt(ap.now)
+	if role == winner.Role {
+		return nil
+	}
+	if err := ap.unrole(ctx, winner); err != nil {
+		return err
+	}
+	winner.Role = role
+	h.Counts.Add(role, 1)
+	switch role {
+	case catalog.RolePublished:
+		if err := ap.join(ctx, winner, 1); err != nil {
+			return err
+		}
+	case catalog.RoleEmbargoed:
+		h.Embargoed = append(h.Embargoed, member(winner))
+		sort.Slice(h.Embargoed, func(i, j int) bool { return h.Embargoed[i].Published < h.Embargoed[j].Published })
+	}
+	return wrap(ap.st.SetDoc(ctx, winner))
+}
+
+// unrole takes d out of what it counted as: the counts, the embargo list
+// and, when it was published, every feed.
+func (ap *apply) unrole(ctx context.Context, d *catalog.Doc) error {
+	if d.Role == catalog.RoleNone {
+		return nil
+	}
+	h := &ap.st.Head
+	h.Counts.Add(d.Role, -1)
+	switch d.Role {
+	case catalog.RolePublished:
+		if err := ap.join(ctx, d, -1); err != nil {
+			return err
+		}
+	case catalog.RoleEmbargoed:
+		for i, m := range h.Embargoed {
+			if m.Key == d.Key {
+				h.Embargoed = append(h.Embargoed[:i], h.Embargoed[i+1:]...)
+				break
+			}
+		}
+	}
+	d.Role = catalog.RoleNone
+	return wrap(ap.st.SetDoc(ctx, d))
+}
+
+func member(d *catalog.Doc) catalog.Member {
+	return catalog.Member{Key: d.Key, ID: d.Article.ID, Published: d.Article.Published, Updated: d.Article.Updated, Hash: d.Hash[:16]}
+}
+
+// join adds d to (n = 1) or takes it out of (n = -1) every feed that holds
+// it.
+func (ap *apply) join(ctx context.Context, d *catalog.Doc, n int) error {
+	m := member(d)
+	for _, ref := range feedsOf(ap.site, d.Article) {
+		f, err := ap.feed(ctx, ref.name, ref.kind)
+		if err != nil {
+			return err
+		}
+		f.Count += n
+		if ref.label != "" {
+			if f.Spellings == nil {
+				f.Spellings = map[string]int{}
+			}
+			f.Spellings[ref.label] += n
+			if f.Spellings[ref.label] <= 0 {
+				delete(f.Spellings, ref.label)
+			}
+		}
+		if n > 0 {
+			f.Insert(m, ap.cap)
+		} else {
+			f.Remove(m.Key)
+		}
+	}
+	return nil
+}
+
+// feed returns the catalog's entry of a feed, made when there is none, and
+// marks it changed.
+func (ap *apply) feed(ctx context.Context, name string, kind feed.Kind) (*catalog.Feed, error) {
+	if f := ap.changed[name]; f != nil {
+		return f, nil
+	}
+	f, err := ap.st.Feed(ctx, name)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if f == nil {
+		f = &catalog.Feed{Name: name, Kind: string(kind)}
+		if err := ap.st.SetFeed(ctx, f); err != nil {
+			return nil, wrap(err)
+		}
+	} else if err := ap.st.Touch(ctx, name); err != nil {
+		return nil, wrap(err)
+	}
+	ap.changed[name] = f
+	return f, nil
+}
+
+type feedRef struct {
+	name  string
+	kind  feed.Kind
+	label string // as the article spells it; "" for the site feed
+}
+
+// feedsOf names the feeds of s that hold an article with facts a: the site
+// feed, and one per distinct category, tag and author name (names that
+// differ only in case, width or Unicode form are one), each spelt as the
+// article first spells it.
+func feedsOf(s *feed.Site, a *catalog.Facts) []feedRef {
+	var out []feedRef
+	if s.Feeds.Site {
+		out = append(out, feedRef{name: "index", kind: feed.KindSite})
+	}
+	add := func(kind feed.Kind, labels []string) {
+		seen := map[string]bool{}
+		for _, l := range labels {
+			slug := feed.Slug(l)
+			if !seen[slug] {
+				seen[slug] = true
+				out = append(out, feedRef{name: string(kind) + "/" + slug, kind: kind, label: l})
+			}
+		}
+	}
+	if s.Feeds.Categories {
+		add(feed.KindCategory, a.Categories)
+	}
+	if s.Feeds.Tags {
+		add(feed.KindTag, a.Tags)
+	}
+	if s.Feeds.Authors {
+		add(feed.KindAuthor, a.Authors)
+	}
+	return out
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("publish: %w", err)
+}

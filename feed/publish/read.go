@@ -1,0 +1,137 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed"
+)
+
+// fetched is one document as the read stage found it.
+type fetched struct {
+	info     store.Info // as listed, completed by the read
+	hash     string
+	gone     bool // an event named it and it no longer exists
+	article  *content.Article
+	problems []content.Problem
+	items    *feed.Items // rendered when the article is visible now
+}
+
+// Read retries: a store error is tried again after these pauses, then the
+// build fails; it never becomes a rejection, so that a passing 503 cannot
+// retract an article.
+var readBackoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 800 * time.Millisecond}
+
+// read gets and parses the documents, a few at a time. A document that
+// cannot be parsed is a rejection; one that cannot be read fails the build,
+// unless the build was told the key changed (an event) and it is gone.
+func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now time.Time) ([]*fetched, error) {
+	workers := b.Workers
+	if workers <= 0 {
+		workers = max(4*runtime.GOMAXPROCS(0), 16)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]*fetched, len(infos))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var failOnce sync.Once
+	var failure error
+	progress := progressLine{w: b.Progress}
+	for range min(workers, len(infos)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f, err := b.fetch(ctx, infos[i], event, now)
+				if err != nil {
+					failOnce.Do(func() { failure = err })
+					cancel()
+					continue
+				}
+				out[i] = f
+				progress.tick(len(infos))
+			}
+		}()
+	}
+feed:
+	for i := range infos {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	progress.finish()
+	if failure != nil {
+		return nil, failure
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("publish: read articles: %w", err)
+	}
+	return out, nil
+}
+
+func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time) (*fetched, error) {
+	obj, err := b.get(ctx, in.Key)
+	if event && errors.Is(err, store.ErrNotFound) {
+		return &fetched{info: in, gone: true}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("publish: read %s: %w", in.Key, err)
+	}
+	f := &fetched{info: in, hash: store.Hash(obj.Body)}
+	f.info.Size = int64(len(obj.Body))
+	if f.info.ModTime.IsZero() {
+		f.info.ModTime = obj.ModTime
+	}
+	if f.info.Version == "" && event {
+		f.info.Version = obj.Version
+	}
+	a, err := content.Parse(in.Key, obj.Body, b.Site.Location)
+	var invalid *content.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		f.problems = invalid.Problems
+	case err != nil:
+		f.problems = []content.Problem{{Reason: err.Error()}}
+	default:
+		f.article = a
+		if a.Visible(now) {
+			items := feed.RenderItems(b.Site, a)
+			f.items = &items
+		}
+	}
+	return f, nil
+}
+
+// get reads one object, trying again after a store error that may pass.
+func (b *Build) get(ctx context.Context, key string) (*store.Object, error) {
+	for attempt := 0; ; attempt++ {
+		obj, err := b.Articles.Get(ctx, key)
+		if err == nil || attempt == len(readBackoff) || !transient(ctx, err) {
+			return obj, err
+		}
+		select {
+		case <-time.After(readBackoff[attempt]):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+}
+
+// transient reports whether a read that failed with err is worth trying
+// again: not when the object is missing or the key invalid, nor once the
+// build is cancelled.
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidKey) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
