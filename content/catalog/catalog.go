@@ -179,9 +179,9 @@ type Feed struct {
 type Published struct {
 	Title   string    `json:"title,omitempty"`
 	Updated int64     `json:"updated"`
-	Items   [3]int    `json:"items"`  // items in each format (fewer than the members shown when the byte budget cut some)
-	Hashes  [3]string `json:"hashes"` // SHA-256 of each format's bytes
-	Input   string    `json:"input"`  // hash of what they were rendered from: title, dates, members
+	Items   [3]int    `json:"items"`             // items in each format (fewer than the members shown when the byte budget cut some)
+	Hashes  [3]string `json:"hashes"`            // SHA-256 of each format's bytes
+	Input   string    `json:"input"`             // hash of what they were rendered from: title, dates, members
 	Retired int64     `json:"retired,omitempty"` // when it lost its last item (Unix seconds); 0 while it has items
 }
 
@@ -229,14 +229,14 @@ type Head struct {
 	Shards   int    `json:"shards"`   // in each family
 	// Slots names, per family, the slot (0 or 1) each shard is in, or -1
 	// for an empty shard.
-	Slots     map[string][]int8     `json:"slots"`
-	Feeds     []FeedRef             `json:"feeds"` // every feed published, by name
-	Embargoed []Member              `json:"embargoed,omitempty"`
+	Slots     map[string][]int8            `json:"slots"`
+	Feeds     []FeedRef                    `json:"feeds"` // every feed published, by name
+	Embargoed []Member                     `json:"embargoed,omitempty"`
 	Rejected  map[string][]content.Problem `json:"rejected,omitempty"` // by key: documents that could not be parsed
-	Counts    Counts                `json:"counts"`
-	Pages     map[string]string     `json:"pages,omitempty"` // key -> hash of the index page and OPML list written
-	Claim     *Claim                `json:"claim,omitempty"`
-	Gen       int64                 `json:"gen"` // commits so far
+	Counts    Counts                       `json:"counts"`
+	Pages     map[string]string            `json:"pages,omitempty"` // key -> hash of the index page and OPML list written
+	Claim     *Claim                       `json:"claim,omitempty"`
+	Gen       int64                        `json:"gen"` // commits so far
 	// Listed is when the last listing was taken (Unix nanoseconds, the
 	// real clock): a file modified that close to it may have changed
 	// again unseen, so the next listing reads it again.

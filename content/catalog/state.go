@@ -62,7 +62,9 @@ const headKey = "catalog/head.json"
 
 // Fresh reports whether the catalog holds no document: a first build, or
 // one after a change of format, site or renderer.
-func (s *State) Fresh() bool { return s.Head.Shards == 0 || s.Head.Slots == nil || s.Head.Counts.Documents == 0 && len(s.Head.Rejected) == 0 }
+func (s *State) Fresh() bool {
+	return s.Head.Shards == 0 || s.Head.Slots == nil || s.Head.Counts.Documents == 0 && len(s.Head.Rejected) == 0
+}
 
 // Reset forgets every document and feed fact, keeping what the published
 // site must remember (the feeds published, the claim), and shards the
