@@ -185,10 +185,13 @@ type Published struct {
 	Retired int64     `json:"retired,omitempty"` // when it lost its last item (Unix seconds); 0 while it has items
 }
 
-// Insert adds m to the head in order, keeping at most max members.
+// Insert adds m to the head in order, keeping at most max members. Call
+// it before counting m in Count: a head that lacks members beyond its end
+// (Count > len(Head)) stays the newest members only if m lands before
+// its end.
 func (f *Feed) Insert(m Member, max int) {
 	i := sort.Search(len(f.Head), func(i int) bool { return !Before(f.Head[i], m) })
-	if i >= max {
+	if i >= max || i == len(f.Head) && f.Count > len(f.Head) {
 		return
 	}
 	f.Head = append(f.Head, Member{})

@@ -20,6 +20,7 @@ type State struct {
 	st      Store
 	dir     string // key prefix, e.g. ".feedpub/"
 	version string // of the head as read; "" when there was none
+	fresh   bool   // the head read was of no use: no facts are known
 
 	mu     sync.Mutex
 	shards map[string][]*shard // by family; nil entries not loaded yet
@@ -52,6 +53,7 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 	}
 	if s.Head.Format != FormatVersion || s.Head.Site != site || s.Head.Renderer != renderer {
 		s.reset(site, renderer, 1)
+		s.fresh = true
 	} else {
 		s.load()
 	}
@@ -62,9 +64,7 @@ const headKey = "catalog/head.json"
 
 // Fresh reports whether the catalog holds no document: a first build, or
 // one after a change of format, site or renderer.
-func (s *State) Fresh() bool {
-	return s.Head.Shards == 0 || s.Head.Slots == nil || s.Head.Counts.Documents == 0 && len(s.Head.Rejected) == 0
-}
+func (s *State) Fresh() bool { return s.fresh }
 
 // Reset forgets every document and feed fact, keeping what the published
 // site must remember (the feeds published, the claim), and shards the

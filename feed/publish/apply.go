@@ -27,9 +27,12 @@ type apply struct {
 	cap     int                      // members kept in a feed's head
 }
 
-func newApply(s *feed.Site, st *catalog.State, now time.Time) *apply {
+func newApply(s *feed.Site, st *catalog.State, now time.Time, margin int) *apply {
+	if margin <= 0 {
+		margin = max(10, s.Limit/5)
+	}
 	return &apply{site: s, st: st, now: now, touched: map[string]bool{}, changed: map[string]*catalog.Feed{},
-		fresh: map[string]*fetched{}, before: st.Head.Counts.Published, cap: s.Limit + max(10, s.Limit/5)}
+		fresh: map[string]*fetched{}, before: st.Head.Counts.Published, cap: s.Limit + margin}
 }
 
 func (ap *apply) run(ctx context.Context, docs []*fetched, removed []string) error {
@@ -245,6 +248,11 @@ func (ap *apply) join(ctx context.Context, d *catalog.Doc, n int) error {
 		if err != nil {
 			return err
 		}
+		if n > 0 {
+			f.Insert(m, ap.cap) // before it is counted
+		} else {
+			f.Remove(m.Key)
+		}
 		f.Count += n
 		if ref.label != "" {
 			if f.Spellings == nil {
@@ -254,11 +262,6 @@ func (ap *apply) join(ctx context.Context, d *catalog.Doc, n int) error {
 			if f.Spellings[ref.label] <= 0 {
 				delete(f.Spellings, ref.label)
 			}
-		}
-		if n > 0 {
-			f.Insert(m, ap.cap)
-		} else {
-			f.Remove(m.Key)
 		}
 	}
 	return nil

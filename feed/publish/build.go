@@ -88,6 +88,8 @@ type Build struct {
 	MaxRetraction float64
 	// ID names this build in the catalog's claim; empty means a random one.
 	ID string
+
+	margin int // members a feed's head keeps beyond the item limit; 0: a default
 }
 
 // Report says what a build did.
@@ -178,7 +180,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ap := newApply(b.Site, st, now)
+	ap := newApply(b.Site, st, now, b.margin)
 	if err := ap.run(ctx, docs, sc.removed); err != nil {
 		return nil, err
 	}

@@ -232,7 +232,7 @@ func (b *Build) refill(ctx context.Context, st *catalog.State, ap *apply, names 
 		if err != nil {
 			return wrap(err)
 		}
-		f.Head = f.Head[:0]
+		f.Head, f.Count = f.Head[:0], 0 // counted again as members are inserted
 		want[n] = f
 	}
 	st.Docs(func(d *catalog.Doc) {
@@ -242,6 +242,7 @@ func (b *Build) refill(ctx context.Context, st *catalog.State, ap *apply, names 
 		for _, ref := range feedsOf(b.Site, d.Article) {
 			if f := want[ref.name]; f != nil {
 				f.Insert(member(d), ap.cap)
+				f.Count++
 			}
 		}
 	})
