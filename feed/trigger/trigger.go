@@ -1,7 +1,9 @@
 // Package trigger decides what an incoming Lambda event asks the builder to
-// do: EventBridge schedules, S3 notifications for article documents (direct
-// or wrapped in SQS messages) and direct {"rebuild":"all"} invokes all lead
-// to one full build; anything else is refused with an error.
+// do: an S3 notification for article documents (direct, or a batch of them
+// wrapped in SQS messages) builds those documents alone; an EventBridge
+// schedule reconciles the site with a listing (lifting embargoes, repairing
+// what events missed); a direct {"rebuild":"all"} invoke builds everything
+// again; anything else is refused with an error.
 package trigger
 
 import (
@@ -10,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,8 +24,18 @@ import (
 // ErrUnknownEvent is returned for an event of no kind the builder handles.
 var ErrUnknownEvent = errors.New("unknown event")
 
+// Job is what one build is asked to do.
+type Job struct {
+	Trigger string // "s3", "sqs", "schedule", "rebuild"
+	// Keys are the article documents that changed, relative to the
+	// articles location (ArticlePrefix taken off); nil means every
+	// document: the build lists them.
+	Keys []string
+	Full bool // read every document again
+}
+
 // BuildFunc runs one build.
-type BuildFunc func(ctx context.Context) (*publish.Report, error)
+type BuildFunc func(ctx context.Context, job Job) (*publish.Report, error)
 
 // Handler handles the build function's events.
 type Handler struct {
@@ -65,9 +79,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		if env.Rebuild != "all" {
 			return nil, fmt.Errorf("trigger: rebuild %q: %w (only \"all\")", env.Rebuild, ErrUnknownEvent)
 		}
-		return result(h.build(ctx, "rebuild"))
+		return result(h.build(ctx, Job{Trigger: "rebuild", Full: true}))
 	case env.Source == "aws.events" || env.DetailType == "Scheduled Event":
-		return result(h.build(ctx, "schedule"))
+		return result(h.build(ctx, Job{Trigger: "schedule"}))
 	case len(env.Records) > 0:
 		var first record
 		_ = json.Unmarshal(env.Records[0], &first)
@@ -77,10 +91,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return nil, fmt.Errorf("trigger: s3 event: %w", err)
 			}
-			if !h.relevant(ev) {
+			keys := h.keys(ev)
+			if len(keys) == 0 {
 				return &Result{Trigger: "s3"}, nil
 			}
-			return result(h.build(ctx, "s3"))
+			return result(h.build(ctx, Job{Trigger: "s3", Keys: keys}))
 		case "aws:sqs":
 			var ev events.SQSEvent
 			if err := json.Unmarshal(raw, &ev); err != nil {
@@ -92,8 +107,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return nil, fmt.Errorf("trigger: %w", ErrUnknownEvent)
 }
 
-func (h *Handler) build(ctx context.Context, trigger string) (*Result, error) {
-	rep, err := h.Build(ctx)
+func (h *Handler) build(ctx context.Context, job Job) (*Result, error) {
+	trigger := job.Trigger
+	rep, err := h.Build(ctx, job)
 	if err == nil && rep == nil {
 		err = errors.New("build returned no report")
 	}
@@ -102,6 +118,7 @@ func (h *Handler) build(ctx context.Context, trigger string) (*Result, error) {
 		return nil, fmt.Errorf("trigger: %s build: %w", trigger, err)
 	}
 	h.logger().InfoContext(ctx, "built", "trigger", trigger,
+		"mode", rep.Mode, "keys", len(job.Keys), "fetched", rep.Articles.Fetched,
 		"published", rep.Articles.Published, "rejected", len(rep.Rejected),
 		"written", len(rep.Written), "unchanged", len(rep.Unchanged))
 	for _, r := range rep.Rejected {
@@ -119,19 +136,22 @@ func result(r *Result, err error) (any, error) {
 	return r, nil
 }
 
-// relevant reports whether an S3 event touches an article document.
-func (h *Handler) relevant(ev events.S3Event) bool {
+// keys returns the article documents an S3 event created or removed,
+// relative to the articles location.
+func (h *Handler) keys(ev events.S3Event) []string {
+	var out []string
 	for _, r := range ev.Records {
 		key := r.S3.Object.URLDecodedKey
 		if key == "" {
 			key = r.S3.Object.Key
 		}
-		if strings.HasPrefix(key, h.ArticlePrefix) && strings.HasSuffix(key, ".json") &&
+		rel, ok := strings.CutPrefix(key, h.ArticlePrefix)
+		if ok && strings.HasSuffix(rel, ".json") &&
 			(strings.HasPrefix(r.EventName, "ObjectCreated:") || strings.HasPrefix(r.EventName, "ObjectRemoved:")) {
-			return true
+			out = append(out, rel)
 		}
 	}
-	return false
+	return out
 }
 
 // sqs runs one build for a batch of S3 notifications delivered through SQS.
@@ -141,7 +161,7 @@ func (h *Handler) relevant(ev events.S3Event) bool {
 func (h *Handler) sqs(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
 	var resp events.SQSEventResponse
 	resp.BatchItemFailures = []events.SQSBatchItemFailure{}
-	var wanting []string
+	var wanting, keys []string
 	for _, m := range ev.Records {
 		var s3ev events.S3Event
 		var probe struct {
@@ -149,8 +169,9 @@ func (h *Handler) sqs(ctx context.Context, ev events.SQSEvent) events.SQSEventRe
 		}
 		switch {
 		case json.Unmarshal([]byte(m.Body), &s3ev) == nil && len(s3ev.Records) > 0:
-			if h.relevant(s3ev) {
+			if k := h.keys(s3ev); len(k) > 0 {
 				wanting = append(wanting, m.MessageId)
+				keys = append(keys, k...)
 			}
 		case json.Unmarshal([]byte(m.Body), &probe) == nil && probe.Event == "s3:TestEvent":
 			// sent once when the notification is configured: nothing to do
@@ -162,7 +183,11 @@ func (h *Handler) sqs(ctx context.Context, ev events.SQSEvent) events.SQSEventRe
 	if len(wanting) == 0 {
 		return resp
 	}
-	if _, err := h.build(ctx, "sqs"); err != nil {
+	// One build for the batch: the documents it names, each read once
+	// (reordered or repeated events all read the document as it is now).
+	sort.Strings(keys)
+	keys = slices.Compact(keys)
+	if _, err := h.build(ctx, Job{Trigger: "sqs", Keys: keys}); err != nil {
 		for _, id := range wanting {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}

@@ -32,19 +32,21 @@ const (
 type builder struct {
 	mu     sync.Mutex
 	calls  int
+	jobs   []trigger.Job
 	report *publish.Report
 	err    error
 }
 
 type ctxKey struct{}
 
-func (b *builder) build(ctx context.Context) (*publish.Report, error) {
+func (b *builder) build(ctx context.Context, job trigger.Job) (*publish.Report, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if ctx.Value(ctxKey{}) != "invocation" {
 		return nil, errors.New("build got another context than the invocation's")
 	}
 	b.calls++
+	b.jobs = append(b.jobs, job)
 	if b.err != nil {
 		return nil, b.err
 	}
@@ -378,5 +380,38 @@ func checkDirect(rebuild string) func(t *testing.T, raw []byte) {
 		if got, _ := ev["rebuild"].(string); got != rebuild {
 			t.Errorf("rebuild: got %q, want %q", got, rebuild)
 		}
+	}
+}
+
+// Each event asks for its own kind of build: S3 notifications name the
+// documents (relative to the articles location, decoded, each once), a
+// schedule lists every document, a rebuild reads them all again.
+func TestHandleJobs(t *testing.T) {
+	tests := []struct {
+		event string
+		want  trigger.Job
+	}{
+		{"s3-put.json", trigger.Job{Trigger: "s3", Keys: []string{"2024/heat-wave.json"}}},
+		{"s3-delete.json", trigger.Job{Trigger: "s3", Keys: []string{"2024/heat-wave.json"}}},
+		{"s3-encoded-key.json", trigger.Job{Trigger: "s3", Keys: []string{"热点 news.json"}}},
+		{"sqs-s3.json", trigger.Job{Trigger: "sqs", Keys: []string{"2024/heat-wave.json"}}},
+		{"schedule.json", trigger.Job{Trigger: "schedule"}},
+		{"rebuild-all.json", trigger.Job{Trigger: "rebuild", Full: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			h, b := newHandler("articles/", nil)
+			if _, err := h.Handle(invocation(), readEvent(t, tt.event)); err != nil {
+				t.Fatal(err)
+			}
+			if len(b.jobs) != 1 {
+				t.Fatalf("jobs: got %+v, want one", b.jobs)
+			}
+			got := b.jobs[0]
+			if got.Trigger != tt.want.Trigger || got.Full != tt.want.Full || !slices.Equal(got.Keys, tt.want.Keys) ||
+				(got.Keys == nil) != (tt.want.Keys == nil) {
+				t.Errorf("job: got %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

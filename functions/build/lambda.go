@@ -23,11 +23,16 @@ func runLambda() {
 	h := &trigger.Handler{
 		ArticlePrefix: articlePrefix(os.Getenv("FEEDPUB_ARTICLES")),
 		Log:           log,
-		Build: func(ctx context.Context) (*publish.Report, error) {
+		Build: func(ctx context.Context, job trigger.Job) (*publish.Report, error) {
+			// FEEDPUB_NOW sets the build's clock: tests drive embargoes with it.
 			b, err := configure(ctx, os.Getenv("FEEDPUB_ARTICLES"), os.Getenv("FEEDPUB_SITE"),
-				os.Getenv("FEEDPUB_OUT"), os.Getenv("FEEDPUB_BASE_URL"), "")
+				os.Getenv("FEEDPUB_OUT"), os.Getenv("FEEDPUB_BASE_URL"), os.Getenv("FEEDPUB_NOW"))
 			if err != nil {
 				return nil, err
+			}
+			b.Keys, b.Full = job.Keys, job.Full
+			if os.Getenv("FEEDPUB_ALLOW_RETRACTION") == "1" {
+				b.MaxRetraction = -1
 			}
 			return b.Run(ctx)
 		},

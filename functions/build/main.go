@@ -32,7 +32,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	siteFile := fs.String("site", os.Getenv("FEEDPUB_SITE"), "site definition file (env FEEDPUB_SITE)")
 	out := fs.String("out", os.Getenv("FEEDPUB_OUT"), "folder to publish into (env FEEDPUB_OUT)")
 	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
-	now := fs.String("now", "", "build as if at this RFC 3339 time (for tests and previews)")
+	now := fs.String("now", os.Getenv("FEEDPUB_NOW"), "build as if at this RFC 3339 time (for tests and previews; env FEEDPUB_NOW)")
+	full := fs.Bool("full", false, "read every document again and render every feed, ignoring the catalog's facts")
+	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // the usage is printed: asking for it is no failure
@@ -45,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b, err := configure(ctx, *articles, *siteFile, *out, *base, *now)
 	if err != nil {
 		return err
+	}
+	b.Full = *full
+	if *allow {
+		b.MaxRetraction = -1
 	}
 	if isTerminal(stderr) {
 		b.Progress = stderr
@@ -91,8 +97,8 @@ func printSummary(w io.Writer, r *publish.Report, out string, took time.Duration
 			fmt.Fprintf(w, "  rejected %s: %s: %s\n", rej.Key, field, p.Reason)
 		}
 	}
-	fmt.Fprintf(w, "feeds: %d, files written %d, unchanged %d, in %s (%s)\n",
-		len(r.Feeds), len(r.Written), len(r.Unchanged), out, took.Round(time.Millisecond))
+	fmt.Fprintf(w, "feeds: %d, files written %d, unchanged %d, in %s (%s build, %d documents read, %s)\n",
+		len(r.Feeds), len(r.Written), len(r.Unchanged), out, r.Mode, a.Fetched, took.Round(time.Millisecond))
 	if r.NextEmbargo != nil {
 		fmt.Fprintf(w, "next embargo lifts at %s\n", r.NextEmbargo.Format(time.RFC3339))
 	}
