@@ -44,10 +44,19 @@ func Start(t testing.TB) *Server {
 		return &Server{Endpoint: ep, AccessKey: envOr("FEEDPUB_TEST_S3_ACCESS", testAccess),
 			SecretKey: envOr("FEEDPUB_TEST_S3_SECRET", testSecret), Region: "us-east-1"}
 	}
+	return StartOwn(t)
+}
+
+// StartOwn starts a versitygw of the test's own, whatever the environment
+// says, with args added to its command line (e.g. "--event-webhook-url",
+// url), and stops it when the test ends.
+func StartOwn(t testing.TB, args ...string) *Server {
+	t.Helper()
 	bin := Binary(t, "versitygw")
 	port := FreePort(t)
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--access", testAccess, "--secret", testSecret, "--port", "127.0.0.1:"+port, "--quiet", "posix", dir)
+	args = append([]string{"--access", testAccess, "--secret", testSecret, "--port", "127.0.0.1:" + port, "--quiet"}, args...)
+	cmd := exec.Command(bin, append(args, "posix", dir)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("s3test: start versitygw: %v", err)
