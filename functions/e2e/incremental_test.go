@@ -156,7 +156,9 @@ func TestEventBuildsEqualFull(t *testing.T) {
 		"FEEDPUB_ALLOW_RETRACTION=1",
 	)
 	var fn *function
-	start := func() { fn = startFunction(t, bootstraps["build"], append(env, "FEEDPUB_NOW="+now.Format(time.RFC3339))) }
+	start := func() {
+		fn = startFunction(t, bootstraps["build"], append(env, "FEEDPUB_NOW="+now.Format(time.RFC3339)))
+	}
 	start()
 	articles := store.NewS3(client, content, "articles")
 	fullOut := store.NewS3(client, full, "")
