@@ -179,10 +179,13 @@ type Feed struct {
 type Published struct {
 	Title   string    `json:"title,omitempty"`
 	Updated int64     `json:"updated"`
-	Items   [3]int    `json:"items"`             // items in each format (fewer than the members shown when the byte budget cut some)
-	Hashes  [3]string `json:"hashes"`            // SHA-256 of each format's bytes
-	Input   string    `json:"input"`             // hash of what they were rendered from: title, dates, members
-	Retired int64     `json:"retired,omitempty"` // when it lost its last item (Unix seconds); 0 while it has items
+	Items   [3]int    `json:"items"`  // items in each format (fewer than the members shown when the byte budget cut some)
+	Hashes  [3]string `json:"hashes"` // SHA-256 of each format's bytes
+	Input   string    `json:"input"`  // hash of what they were rendered from: title, dates, members
+	// Shown is the Hash of each member shown, in order: an item of the
+	// published outputs may be reused only for the same document version.
+	Shown   []string `json:"shown,omitempty"`
+	Retired int64    `json:"retired,omitempty"` // when it lost its last item (Unix seconds); 0 while it has items
 }
 
 // Insert adds m to the head in order, keeping at most max members. Call

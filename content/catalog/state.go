@@ -66,6 +66,10 @@ const headKey = "catalog/head.json"
 // one after a change of format, site or renderer.
 func (s *State) Fresh() bool { return s.fresh }
 
+// Existed reports whether the store held a catalog head when it was opened
+// (of any version).
+func (s *State) Existed() bool { return s.version != "" }
+
 // Reset forgets every document and feed fact, keeping what the published
 // site must remember (the feeds published, the claim), and shards the
 // empty catalog for about n documents. A full build starts from it.

@@ -22,7 +22,7 @@ type apply struct {
 
 	touched map[string]bool          // article ids to settle
 	changed map[string]*catalog.Feed // feeds whose members changed, by name
-	fresh   map[string]*fetched      // documents read by this build, by key
+	items   *items                   // of the documents read by this build
 	before  int                      // visible articles before
 	cap     int                      // members kept in a feed's head
 }
@@ -32,7 +32,7 @@ func newApply(s *feed.Site, st *catalog.State, now time.Time, margin int) *apply
 		margin = max(10, s.Limit/5)
 	}
 	return &apply{site: s, st: st, now: now, touched: map[string]bool{}, changed: map[string]*catalog.Feed{},
-		fresh: map[string]*fetched{}, before: st.Head.Counts.Published, cap: s.Limit + margin}
+		before: st.Head.Counts.Published, cap: s.Limit + margin}
 }
 
 func (ap *apply) run(ctx context.Context, docs []*fetched, removed []string) error {
@@ -139,13 +139,13 @@ func (ap *apply) record(ctx context.Context, f *fetched) error {
 	}
 	h := &ap.st.Head
 	h.Counts.Documents++
-	ap.fresh[d.Key] = f
 	if f.article == nil {
 		d.Problems = f.problems
 		h.Rejected[d.Key] = f.problems
 		return wrap(ap.st.SetDoc(ctx, d))
 	}
 	d.Article = catalog.FactsOf(f.article)
+	f.article = nil // its facts are all the build needs now: the body may go
 	ap.touched[d.Article.ID] = true
 	if err := ap.st.AddKey(ctx, d.Article.ID, d.Key); err != nil {
 		return wrap(err)

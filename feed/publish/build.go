@@ -102,6 +102,8 @@ type Report struct {
 	Feeds       []FeedReport `json:"feeds"`
 	Written     []string     `json:"written"`
 	Unchanged   []string     `json:"unchanged"`
+
+	failed []string // outputs the build could not write
 }
 
 // Counts sorts the documents.
@@ -161,8 +163,10 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if c := st.Head.Claim; c != nil && now.Before(c.Expires) && time.Now().Before(c.Expires) {
 		return nil, fmt.Errorf("publish: %w", catalog.ErrBusy)
 	}
+	legacy := false
 	if len(st.Head.Feeds) == 0 {
 		st.Head.Feeds = legacyFeeds(ctx, b.Out, b.Site)
+		legacy = len(st.Head.Feeds) > 0
 	}
 	mode := "incremental"
 	switch {
@@ -176,11 +180,14 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs, err := b.read(ctx, sc.read, mode == "event", now)
+	cache := newItems(memItems)
+	defer cache.close()
+	docs, err := b.read(ctx, sc.read, mode == "event", now, cache)
 	if err != nil {
 		return nil, err
 	}
 	ap := newApply(b.Site, st, now, b.margin)
+	ap.items = cache
 	if err := ap.run(ctx, docs, sc.removed); err != nil {
 		return nil, err
 	}
@@ -196,16 +203,19 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	// A build that changes nothing commits nothing: the store sees the
 	// report's write alone.
 	headChanged := st.Head.Claim != nil || mode == "full" // a dead build's claim is cleared
-	if len(pl.outputs) > 0 || st.Dirty() || headChanged {
-		if err := b.put(ctx, st, pl, rep, now, mode == "full"); err != nil {
-			b.finish(st, pl, rep)
+	if len(pl.jobs) > 0 || st.Dirty() || headChanged {
+		// Outputs of a store whose catalog tells nothing of them are
+		// compared with what the store holds; all others are known.
+		compare := mode == "full" && (b.Full || st.Existed() || legacy)
+		if err := b.publish(ctx, st, ap, pl, rep, compare); err != nil {
+			b.finish(st, rep)
 			return rep, err
 		}
 		if err := st.Commit(ctx); err != nil {
 			return nil, fmt.Errorf("publish: commit: %w", err)
 		}
 	}
-	b.finish(st, pl, rep)
+	b.finish(st, rep)
 	body, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {
 		_, err = b.Out.Write(ctx, &store.Object{Key: ReportKey, Body: append(body, '\n'), ContentType: store.TypeByKey(ReportKey), CacheControl: "no-store"})
@@ -266,14 +276,14 @@ func (b *Build) report(st *catalog.State, now time.Time, mode string, fetched in
 }
 
 // finish fills the report's feed list from the committed head.
-func (b *Build) finish(st *catalog.State, pl *plan, rep *Report) {
+func (b *Build) finish(st *catalog.State, rep *Report) {
 	for _, fr := range st.Head.Feeds {
 		rep.Feeds = append(rep.Feeds, FeedReport{Name: fr.Name, Kind: feed.Kind(fr.Kind), Title: fr.Title,
 			Items: fr.Items, Dropped: fr.Dropped, Retired: fr.Retired != 0, URL: layout.FeedURL(b.Site.BaseURL, fr.Name, "rss")})
 	}
 	sort.Strings(rep.Written)
 	written := map[string]bool{} // or failed: neither is unchanged
-	for _, k := range append(rep.Written, pl.failed...) {
+	for _, k := range append(rep.Written, rep.failed...) {
 		written[k] = true
 	}
 	for _, fr := range st.Head.Feeds {

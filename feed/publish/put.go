@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,8 +21,8 @@ import (
 const claimFor = 20 * time.Minute
 
 // pages renders the index page and the OPML list from the feed list, and
-// adds those whose bytes changed to the plan.
-func (b *Build) pages(st *catalog.State, pl *plan) error {
+// writes those whose bytes changed.
+func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox) error {
 	var listed []*feed.Feed
 	for _, r := range st.Head.Feeds {
 		if r.Retired == 0 {
@@ -46,61 +45,21 @@ func (b *Build) pages(st *catalog.State, pl *plan) error {
 			return fmt.Errorf("publish: render %s: %w", p.key, err)
 		}
 		hash := store.Hash(buf.Bytes())
-		if st.Head.Pages[p.key] != hash {
-			pl.outputs = append(pl.outputs, output{key: p.key, body: buf.Bytes(), hash: hash})
+		if st.Head.Pages[p.key] != hash || out.compare {
+			out.add(ctx, p.key, buf.Bytes(), hash)
+			st.Head.Pages[p.key] = hash
 		}
 	}
 	return nil
 }
 
-// put claims the catalog, naming the outputs it will write, then writes
-// them. A full build asks the store whether each output is already the
-// same; any other build knows from the catalog that it is not.
-func (b *Build) put(ctx context.Context, st *catalog.State, pl *plan, rep *Report, now time.Time, full bool) error {
-	id := b.ID
-	if id == "" {
-		var r [8]byte
-		_, _ = rand.Read(r[:])
-		id = hex.EncodeToString(r[:])
+func (b *Build) buildID() string {
+	if b.ID != "" {
+		return b.ID
 	}
-	keys := make([]string, len(pl.outputs))
-	for i, o := range pl.outputs {
-		keys[i] = o.key
-	}
-	if err := st.Claim(ctx, id, time.Now(), time.Now().Add(claimFor), keys); err != nil {
-		return fmt.Errorf("publish: %w", err)
-	}
-	var errs []error
-	for _, o := range pl.outputs {
-		obj := &store.Object{Key: o.key, Body: o.body, ContentType: store.TypeByKey(o.key), CacheControl: CacheControl, Hash: o.hash}
-		changed := true
-		var err error
-		if full {
-			changed, err = b.Out.Put(ctx, obj)
-		} else {
-			_, err = b.Out.Write(ctx, obj)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("publish: write %s: %w", o.key, err))
-			pl.failed = append(pl.failed, o.key)
-			continue
-		}
-		if _, ok := st.Head.Pages[o.key]; ok || o.key == layout.Index || o.key == layout.OPML {
-			st.Head.Pages[o.key] = o.hash
-		}
-		if changed {
-			rep.Written = append(rep.Written, o.key)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		// What was written is not committed: the next build renders those
-		// outputs again rather than trusting them.
-		if rerr := st.Release(ctx); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("publish: %w", rerr))
-		}
-		return err
-	}
-	return nil
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return hex.EncodeToString(r[:])
 }
 
 // legacyFeeds returns the feeds a store holds that has no catalog yet (one

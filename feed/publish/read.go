@@ -20,7 +20,7 @@ type fetched struct {
 	gone     bool // an event named it and it no longer exists
 	article  *content.Article
 	problems []content.Problem
-	items    *feed.Items // rendered when the article is visible now
+	rendered *feed.Items // its items, when the article is visible and the build keeps no cache
 }
 
 // Read retries: a store error is tried again after these pauses, then the
@@ -31,7 +31,10 @@ var readBackoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond,
 // read gets and parses the documents, a few at a time. A document that
 // cannot be parsed is a rejection; one that cannot be read fails the build,
 // unless the build was told the key changed (an event) and it is gone.
-func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now time.Time) ([]*fetched, error) {
+//
+// The items of each visible article are rendered while its document is at
+// hand: into cache when one is given, otherwise kept with the document.
+func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now time.Time, cache *items) ([]*fetched, error) {
 	workers := b.Workers
 	if workers <= 0 {
 		workers = max(4*runtime.GOMAXPROCS(0), 16)
@@ -49,7 +52,7 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, err := b.fetch(ctx, infos[i], event, now)
+				f, err := b.fetch(ctx, infos[i], event, now, cache)
 				if err != nil {
 					failOnce.Do(func() { failure = err })
 					cancel()
@@ -80,7 +83,7 @@ feed:
 	return out, nil
 }
 
-func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time) (*fetched, error) {
+func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items) (*fetched, error) {
 	obj, err := b.get(ctx, in.Key)
 	if event && errors.Is(err, store.ErrNotFound) {
 		return &fetched{info: in, gone: true}, nil
@@ -107,7 +110,11 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 		f.article = a
 		if a.Visible(now) {
 			items := feed.RenderItems(b.Site, a)
-			f.items = &items
+			if cache == nil {
+				f.rendered = &items
+			} else if err := cache.put(in.Key, items); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return f, nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/feedpub/feedpub/feed/publish"
@@ -34,6 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
 	now := fs.String("now", os.Getenv("FEEDPUB_NOW"), "build as if at this RFC 3339 time (for tests and previews; env FEEDPUB_NOW)")
 	full := fs.Bool("full", false, "read every document again and render every feed, ignoring the catalog's facts")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this file (for developers)")
 	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,6 +56,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if isTerminal(stderr) {
 		b.Progress = stderr
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	rep, err := b.Run(ctx)

@@ -1,0 +1,398 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/content/catalog"
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/layout"
+)
+
+// items keeps the rendered items of the documents a build read, by key:
+// in memory up to a size, then in a temporary file, so that a build of
+// the whole corpus holds the items of every article without holding their
+// bytes.
+type items struct {
+	mu     sync.Mutex
+	mem    map[string]feed.Items
+	inMem  int
+	limit  int // bytes kept in memory
+	file   *os.File
+	off    int64
+	spans  map[string][3][2]int64 // offset and length of each format's item
+	closed bool
+}
+
+func newItems(limit int) *items {
+	return &items{mem: map[string]feed.Items{}, spans: map[string][3][2]int64{}, limit: limit}
+}
+
+func (c *items) put(key string, it feed.Items) error {
+	n := len(it[0]) + len(it[1]) + len(it[2])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inMem+n <= c.limit {
+		c.mem[key] = it
+		c.inMem += n
+		return nil
+	}
+	if c.file == nil {
+		f, err := os.CreateTemp("", "feedpub-items-")
+		if err != nil {
+			return fmt.Errorf("publish: items: %w", err)
+		}
+		_ = os.Remove(f.Name()) // gone when closed, or when the process ends
+		c.file = f
+	}
+	var span [3][2]int64
+	for i, b := range it {
+		if _, err := c.file.WriteAt(b, c.off); err != nil {
+			return fmt.Errorf("publish: items: %w", err)
+		}
+		span[i] = [2]int64{c.off, int64(len(b))}
+		c.off += int64(len(b))
+	}
+	c.spans[key] = span
+	return nil
+}
+
+// get returns the items of key, or false when there are none.
+func (c *items) get(key string) (feed.Items, bool, error) {
+	c.mu.Lock()
+	it, ok := c.mem[key]
+	span, spilled := c.spans[key]
+	file := c.file
+	c.mu.Unlock()
+	if ok || !spilled {
+		return it, ok, nil
+	}
+	for i, s := range span {
+		it[i] = make([]byte, s[1])
+		if _, err := file.ReadAt(it[i], s[0]); err != nil {
+			return it, false, fmt.Errorf("publish: items: %w", err)
+		}
+	}
+	return it, true, nil
+}
+
+func (c *items) has(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.mem[key]
+	_, spilled := c.spans[key]
+	return ok || spilled
+}
+
+func (c *items) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.file != nil {
+		_ = c.file.Close()
+		c.file = nil
+	}
+	c.mem, c.spans = nil, nil
+}
+
+// memItems is how many bytes of items a build keeps in memory.
+const memItems = 64 << 20
+
+// outbox writes outputs a batch at a time when the store can (one sync for
+// many files), one at a time otherwise.
+type outbox struct {
+	b       *Build
+	compare bool // ask the store whether each output is already the same
+	mu      sync.Mutex
+	pending []*store.Object
+	size    int
+	written []string
+	failed  []string
+	errs    []error
+}
+
+type batchWriter interface {
+	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
+}
+
+func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
+	obj := &store.Object{Key: key, Body: body, ContentType: store.TypeByKey(key), CacheControl: CacheControl, Hash: hash}
+	o.mu.Lock()
+	o.pending = append(o.pending, obj)
+	o.size += len(body)
+	full := len(o.pending) >= 256 || o.size >= 32<<20
+	o.mu.Unlock()
+	if full {
+		o.flush(ctx)
+	}
+}
+
+func (o *outbox) flush(ctx context.Context) {
+	o.mu.Lock()
+	objs := o.pending
+	o.pending, o.size = nil, 0
+	o.mu.Unlock()
+	if len(objs) == 0 {
+		return
+	}
+	var written, failed []string
+	var errs []error
+	if bw, ok := o.b.Out.(batchWriter); ok && !o.compare {
+		_, err := bw.WriteAll(ctx, objs)
+		for _, obj := range objs {
+			// A failed batch may have written some: they are not
+			// committed, and the claim makes the next build render them
+			// again.
+			if err != nil {
+				failed = append(failed, obj.Key)
+			} else {
+				written = append(written, obj.Key)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish: write: %w", err))
+		}
+	} else {
+		for _, obj := range objs {
+			changed := true
+			var err error
+			if o.compare {
+				changed, err = o.b.Out.Put(ctx, obj)
+			} else {
+				_, err = o.b.Out.Write(ctx, obj)
+			}
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("publish: write %s: %w", obj.Key, err))
+				failed = append(failed, obj.Key)
+			case changed:
+				written = append(written, obj.Key)
+			}
+		}
+	}
+	o.mu.Lock()
+	o.written = append(o.written, written...)
+	o.failed = append(o.failed, failed...)
+	o.errs = append(o.errs, errs...)
+	o.mu.Unlock()
+}
+
+// publish claims the catalog, naming every output it may write, then
+// renders the planned feeds a few at a time and writes those whose bytes
+// changed, then the pages that list them.
+func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *plan, rep *Report, compare bool) error {
+	keys := make([]string, 0, 3*len(pl.jobs)+2)
+	for _, j := range pl.jobs {
+		for _, ext := range layout.Exts {
+			keys = append(keys, layout.FeedKey(j.f.Name, ext))
+		}
+	}
+	keys = append(keys, layout.OPML, layout.Index)
+	if err := st.Claim(ctx, b.buildID(), time.Now(), time.Now().Add(claimFor), keys); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	out := &outbox{b: b, compare: compare}
+	r := &renderer{b: b, items: ap.items, entrants: map[string]feed.Items{}}
+	work := make(chan *job)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				if err := r.render(ctx, j, out); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, j := range pl.jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	var errs []error
+	select {
+	case err := <-errc:
+		errs = append(errs, err)
+	default:
+	}
+	h := &st.Head
+	if len(errs) == 0 {
+		for _, j := range pl.jobs {
+			pl.refs[j.f.Name] = j.ref
+		}
+		h.Feeds = h.Feeds[:0]
+		for _, r := range pl.refs {
+			h.Feeds = append(h.Feeds, r)
+		}
+		sort.Slice(h.Feeds, func(i, j int) bool { return feedOrder(h.Feeds[i], h.Feeds[j]) })
+		if err := b.pages(ctx, st, out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	out.flush(ctx)
+	rep.Written = append(rep.Written, out.written...)
+	errs = append(errs, out.errs...)
+	if err := errors.Join(errs...); err != nil {
+		rep.failed = out.failed
+		// What was written is not committed: the next build renders those
+		// outputs again rather than trusting them.
+		if rerr := st.Release(ctx); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("publish: %w", rerr))
+		}
+		return err
+	}
+	return nil
+}
+
+// renderer renders feeds from items: those of the documents read, those
+// of the feeds as published, and those of members that entered a feed
+// without changing, read now.
+type renderer struct {
+	b        *Build
+	items    *items
+	mu       sync.Mutex
+	entrants map[string]feed.Items
+}
+
+func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
+	b := r.b
+	var prev [3]map[string]prevItem
+	var frags [3][][]byte
+	var missing []catalog.Member
+	for _, m := range j.shown {
+		if r.items.has(m.Key) {
+			continue
+		}
+		if prev[0] == nil && j.trusted && j.f.Published.Hashes[0] != "" {
+			prev = b.published(ctx, j.f)
+		}
+		id := feed.ItemID(b.Site, &content.Article{ID: m.ID})
+		for i := range prev {
+			if p, ok := prev[i][id]; !ok || p.hash != m.Hash {
+				missing = append(missing, m)
+				break
+			}
+		}
+	}
+	if err := r.enter(ctx, missing); err != nil {
+		return err
+	}
+	for _, m := range j.shown {
+		it, ok, err := r.items.get(m.Key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.mu.Lock()
+			it, ok = r.entrants[m.Key]
+			r.mu.Unlock()
+		}
+		id := feed.ItemID(b.Site, &content.Article{ID: m.ID})
+		for i := range frags {
+			if ok {
+				frags[i] = append(frags[i], it[i])
+			} else {
+				frags[i] = append(frags[i], prev[i][id].body)
+			}
+		}
+	}
+	f := &feed.Feed{Name: j.f.Name, Kind: feed.Kind(j.f.Kind), Title: j.ref.Title, Site: b.Site, Updated: time.Unix(j.ref.Updated, 0).UTC()}
+	var counts [3]int
+	for i, ext := range layout.Exts {
+		cut := budget(b.Site.MaxBytes, i, f, frags[i])
+		counts[i] = cut
+		buf := bytes.NewBuffer(make([]byte, 0, feed.Size(i, f, frags[i][:cut])))
+		if err := feed.Assemble(buf, i, f, frags[i][:cut]); err != nil {
+			return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
+		}
+		hash := store.Hash(buf.Bytes())
+		if hash != j.f.Published.Hashes[i] || !j.trusted {
+			out.add(ctx, layout.FeedKey(f.Name, ext), buf.Bytes(), hash)
+		}
+		j.f.Published.Hashes[i] = hash
+		j.f.Published.Items[i] = cut
+	}
+	shown := min(counts[0], counts[1], counts[2])
+	if j.ref.Retired == 0 {
+		j.ref.Items = shown
+		j.ref.Dropped = len(j.shown) - shown
+	}
+	j.f.Published.Title, j.f.Published.Updated, j.f.Published.Retired = j.ref.Title, j.ref.Updated, j.ref.Retired
+	j.f.Published.Shown = j.f.Published.Shown[:0]
+	for _, m := range j.shown {
+		j.f.Published.Shown = append(j.f.Published.Shown, m.Hash)
+	}
+	return nil
+}
+
+// enter reads the documents of members whose items no output holds.
+func (r *renderer) enter(ctx context.Context, members []catalog.Member) error {
+	var infos []store.Info
+	r.mu.Lock()
+	for _, m := range members {
+		if _, ok := r.entrants[m.Key]; !ok {
+			infos = append(infos, store.Info{Key: m.Key})
+		}
+	}
+	r.mu.Unlock()
+	if len(infos) == 0 {
+		return nil
+	}
+	docs, err := r.b.read(ctx, infos, true, time.Unix(1<<40, 0), nil)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range docs {
+		if d.rendered == nil {
+			return fmt.Errorf("publish: %s changed during the build (%w); the next build takes it in", d.info.Key, errChanged)
+		}
+		r.entrants[d.info.Key] = *d.rendered
+	}
+	return nil
+}
+
+var errChanged = errors.New("document changed")
+
+// prevItem is one item of a published output, with the version of the
+// document it was rendered from.
+type prevItem struct {
+	hash string
+	body []byte
+}
+
+// published returns the items of a feed's outputs as the last build wrote
+// them, by item id; an output that is missing, or not the bytes the
+// catalog recorded, gives none, and its items are read again.
+func (b *Build) published(ctx context.Context, f *catalog.Feed) [3]map[string]prevItem {
+	var out [3]map[string]prevItem
+	for i, ext := range layout.Exts {
+		out[i] = map[string]prevItem{}
+		obj, err := b.Out.Get(ctx, layout.FeedKey(f.Name, ext))
+		if err != nil || store.Hash(obj.Body) != f.Published.Hashes[i] {
+			continue
+		}
+		items, err := feed.Split(i, obj.Body)
+		if err != nil || len(items) > len(f.Published.Shown) {
+			continue
+		}
+		for k, it := range items {
+			out[i][it.ID] = prevItem{hash: f.Published.Shown[k], body: it.Body}
+		}
+	}
+	return out
+}
