@@ -15,7 +15,7 @@ import (
 // plan is what the plan stage decided: the feeds to render, and the feed
 // list as it will be committed.
 type plan struct {
-	jobs []*job                      // the feeds to render
+	jobs []*job                     // the feeds to render
 	refs map[string]catalog.FeedRef // every feed, as the pages will list it
 }
 
@@ -234,4 +234,3 @@ func budget(maxBytes, i int, f *feed.Feed, items [][]byte) int {
 	}
 	return n
 }
-
