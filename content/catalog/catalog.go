@@ -22,8 +22,9 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -37,7 +38,7 @@ import (
 
 // FormatVersion is the version of the persisted format; a catalog of
 // another version is not read (the build starts afresh).
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Store is where the catalog is persisted: the output store.
 type Store interface {
@@ -312,7 +313,7 @@ func shardOf(name string, n int) int {
 
 // ShardKey is the key of shard i of family in slot.
 func ShardKey(family string, i int, slot int8) string {
-	return "catalog/" + family + "/" + strconv.Itoa(i) + "." + string('a'+rune(slot)) + ".json"
+	return "catalog/" + family + "/" + strconv.Itoa(i) + "." + string('a'+rune(slot)) + ".gob"
 }
 
 // Errors of the catalog, checked with errors.Is.
@@ -329,9 +330,12 @@ type shardFile[T any] struct {
 	Entries []T `json:"entries"`
 }
 
+// Shards are gob streams: a build that lists the corpus reads every
+// document shard, and gob decodes them several times faster than JSON
+// (the head, which people read, stays JSON).
 func decodeShard[T any](key string, body []byte) ([]T, error) {
 	var f shardFile[T]
-	if err := json.Unmarshal(body, &f); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&f); err != nil {
 		return nil, fmt.Errorf("catalog: %s: %w", key, err)
 	}
 	if f.Format != FormatVersion {
@@ -341,5 +345,7 @@ func decodeShard[T any](key string, body []byte) ([]T, error) {
 }
 
 func encodeShard[T any](entries []T) ([]byte, error) {
-	return json.Marshal(shardFile[T]{Format: FormatVersion, Entries: entries})
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(shardFile[T]{Format: FormatVersion, Entries: entries})
+	return buf.Bytes(), err
 }

@@ -166,8 +166,9 @@ type idEntry struct {
 	Keys []string `json:"keys"`
 }
 
-// LoadAll reads every shard, a few at a time: what a build that lists the
-// whole corpus needs.
+// LoadAll reads every shard of the documents family, a few at a time:
+// what a build that lists the whole corpus needs to compare the listing
+// with. The other families are read as they are used.
 func (s *State) LoadAll(ctx context.Context) error {
 	type job struct {
 		fam string
@@ -190,10 +191,8 @@ func (s *State) LoadAll(ctx context.Context) error {
 			}
 		}()
 	}
-	for _, fam := range families {
-		for i := range s.Head.Shards {
-			jobs <- job{fam, i}
-		}
+	for i := range s.Head.Shards {
+		jobs <- job{FamilyDocs, i}
 	}
 	close(jobs)
 	wg.Wait()
@@ -464,7 +463,7 @@ func (s *State) Commit(ctx context.Context) error {
 				slot = 1
 			}
 			key := s.dir + ShardKey(fam, i, slot)
-			if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/json", CacheControl: "no-store"}); err != nil {
+			if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}); err != nil {
 				return fmt.Errorf("catalog: write %s: %w", key, err)
 			}
 			slots[i] = slot

@@ -139,13 +139,12 @@ func (ap *apply) record(ctx context.Context, f *fetched) error {
 	}
 	h := &ap.st.Head
 	h.Counts.Documents++
-	if f.article == nil {
+	if f.facts == nil {
 		d.Problems = f.problems
 		h.Rejected[d.Key] = f.problems
 		return wrap(ap.st.SetDoc(ctx, d))
 	}
-	d.Article = catalog.FactsOf(f.article)
-	f.article = nil // its facts are all the build needs now: the body may go
+	d.Article = f.facts
 	ap.touched[d.Article.ID] = true
 	if err := ap.st.AddKey(ctx, d.Article.ID, d.Key); err != nil {
 		return wrap(err)

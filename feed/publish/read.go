@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 )
@@ -18,7 +19,7 @@ type fetched struct {
 	info     store.Info // as listed, completed by the read
 	hash     string
 	gone     bool // an event named it and it no longer exists
-	article  *content.Article
+	facts    *catalog.Facts // of an accepted document: all the build keeps of it
 	problems []content.Problem
 	rendered *feed.Items // its items, when the article is visible and the build keeps no cache
 }
@@ -91,7 +92,11 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 	if err != nil {
 		return nil, fmt.Errorf("publish: read %s: %w", in.Key, err)
 	}
-	f := &fetched{info: in, hash: store.Hash(obj.Body)}
+	hash := obj.Hash // stores hash what they read
+	if hash == "" {
+		hash = store.Hash(obj.Body)
+	}
+	f := &fetched{info: in, hash: hash}
 	f.info.Size = int64(len(obj.Body))
 	if f.info.ModTime.IsZero() {
 		f.info.ModTime = obj.ModTime
@@ -107,7 +112,7 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 	case err != nil:
 		f.problems = []content.Problem{{Reason: err.Error()}}
 	default:
-		f.article = a
+		f.facts = catalog.FactsOf(a)
 		if a.Visible(now) {
 			items := feed.RenderItems(b.Site, a)
 			if cache == nil {

@@ -39,29 +39,44 @@ func newItems(limit int) *items {
 func (c *items) put(key string, it feed.Items) error {
 	n := len(it[0]) + len(it[1]) + len(it[2])
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.inMem+n <= c.limit {
+		// One allocation of the exact size: the renderer's buffers have room to spare.
+		buf := make([]byte, 0, n)
+		for i, b := range it {
+			buf = append(buf, b...)
+			it[i] = buf[len(buf)-len(b):]
+		}
 		c.mem[key] = it
 		c.inMem += n
+		c.mu.Unlock()
 		return nil
 	}
 	if c.file == nil {
 		f, err := os.CreateTemp("", "feedpub-items-")
 		if err != nil {
+			c.mu.Unlock()
 			return fmt.Errorf("publish: items: %w", err)
 		}
 		_ = os.Remove(f.Name()) // gone when closed, or when the process ends
 		c.file = f
 	}
+	// Space is taken under the lock, written outside it: readers ask for
+	// a key only once the read stage, which puts them all, has ended.
+	off, file := c.off, c.file
+	c.off += int64(n)
 	var span [3][2]int64
+	at := off
 	for i, b := range it {
-		if _, err := c.file.WriteAt(b, c.off); err != nil {
-			return fmt.Errorf("publish: items: %w", err)
-		}
-		span[i] = [2]int64{c.off, int64(len(b))}
-		c.off += int64(len(b))
+		span[i] = [2]int64{at, int64(len(b))}
+		at += int64(len(b))
 	}
 	c.spans[key] = span
+	c.mu.Unlock()
+	buf := make([]byte, 0, n)
+	buf = append(append(append(buf, it[0]...), it[1]...), it[2]...)
+	if _, err := file.WriteAt(buf, off); err != nil {
+		return fmt.Errorf("publish: items: %w", err)
+	}
 	return nil
 }
 
@@ -103,7 +118,7 @@ func (c *items) close() {
 }
 
 // memItems is how many bytes of items a build keeps in memory.
-const memItems = 64 << 20
+const memItems = 16 << 20
 
 // outbox writes outputs a batch at a time when the store can (one sync for
 // many files), one at a time otherwise.

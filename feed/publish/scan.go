@@ -40,7 +40,18 @@ func (b *Build) scan(ctx context.Context, st *catalog.State, mode string) (*scan
 		return sc, nil
 	}
 	listedAt := time.Now().UnixNano()
+	// The catalog's documents are read while the store lists: a build
+	// that finds nothing changed costs the longer of the two.
+	loaded := make(chan error, 1)
+	if mode != "full" {
+		go func() { loaded <- st.LoadAll(ctx) }()
+	} else {
+		loaded <- nil
+	}
 	infos, err := b.Articles.List(ctx, "")
+	if lerr := <-loaded; err == nil && lerr != nil {
+		return nil, fmt.Errorf("publish: %w", lerr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("publish: list articles: %w", err)
 	}
@@ -57,9 +68,6 @@ func (b *Build) scan(ctx context.Context, st *catalog.State, mode string) (*scan
 		return &scanned{read: listed}, nil
 	}
 	st.Head.Listed = listedAt
-	if err := st.LoadAll(ctx); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
 	sc := &scanned{}
 	present := make(map[string]bool, len(listed))
 	for _, in := range listed {

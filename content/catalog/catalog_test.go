@@ -1,0 +1,310 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedpub/feedpub/content"
+	"github.com/feedpub/feedpub/content/catalog"
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/content/store/s3test"
+)
+
+func member(key string, published, updated int64) catalog.Member {
+	return catalog.Member{Key: key, ID: key, Published: published, Updated: updated, Hash: "h" + key}
+}
+
+func keys(ms []catalog.Member) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Key)
+	}
+	return out
+}
+
+// A feed's head keeps its newest members in order, at most max of them,
+// and never takes a member at its end while members past the end are
+// missing (it would skip them).
+func TestFeedHead(t *testing.T) {
+	f := &catalog.Feed{}
+	add := func(m catalog.Member) { f.Insert(m, 3); f.Count++ }
+	add(member("b", 20, 20))
+	add(member("a", 30, 30))
+	add(member("d", 10, 10))
+	add(member("c", 20, 25)) // same publication as b, changed later: before it
+	if got, want := keys(f.Head), []string{"a", "c", "b"}; !slices.Equal(got, want) {
+		t.Fatalf("head: got %v, want %v", got, want)
+	}
+	f.Remove("c")
+	f.Count--
+	// d is older than all the head holds and was cut: the head lacks
+	// members past its end, so an old member is not appended either.
+	add(member("e", 5, 5))
+	if got, want := keys(f.Head), []string{"a", "b"}; !slices.Equal(got, want) {
+		t.Fatalf("head after remove: got %v, want %v (e must not jump d)", got, want)
+	}
+	add(member("f", 25, 25)) // newer than b: belongs in the head
+	if got, want := keys(f.Head), []string{"a", "f", "b"}; !slices.Equal(got, want) {
+		t.Fatalf("head: got %v, want %v", got, want)
+	}
+	f.Remove("zz") // not there: nothing happens
+	if len(f.Head) != 3 {
+		t.Fatalf("Remove of a missing key changed the head: %v", keys(f.Head))
+	}
+}
+
+func TestLabelAndNewer(t *testing.T) {
+	f := &catalog.Feed{Spellings: map[string]int{"News": 2, "news": 2, "NEWS": 1}}
+	if got := f.Label(); got != "News" { // a tie goes to the smallest spelling
+		t.Errorf("Label: got %q, want News", got)
+	}
+	a := &catalog.Doc{Key: "a.json", Article: &catalog.Facts{Updated: 10}}
+	b := &catalog.Doc{Key: "b.json", Article: &catalog.Facts{Updated: 10}}
+	c := &catalog.Doc{Key: "c.json", Article: &catalog.Facts{Updated: 11, Status: content.StatusDraft}}
+	if !catalog.Newer(a, b) || catalog.Newer(b, a) {
+		t.Error("between equal updates the smaller key must win")
+	}
+	if !catalog.Newer(c, a) {
+		t.Error("the later update must win, whatever its status")
+	}
+	now := time.Unix(100, 0)
+	for _, tt := range []struct {
+		f    catalog.Facts
+		want catalog.Role
+	}{
+		{catalog.Facts{Status: content.StatusPublished, Published: 100}, catalog.RolePublished},
+		{catalog.Facts{Status: content.StatusPublished, Published: 101}, catalog.RoleEmbargoed},
+		{catalog.Facts{Status: content.StatusDraft, Published: 1}, catalog.RoleDraft},
+		{catalog.Facts{Status: content.StatusDeleted, Published: 1}, catalog.RoleDeleted},
+	} {
+		if got := tt.f.RoleAt(now); got != tt.want {
+			t.Errorf("RoleAt(%+v) = %s, want %s", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestShardsFor(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{{0, 1}, {500, 1}, {501, 2}, {100000, 256}, {10000000, 4096}} {
+		if got := catalog.ShardsFor(tt.n); got != tt.want {
+			t.Errorf("ShardsFor(%d) = %d, want %d", tt.n, got, tt.want)
+		}
+	}
+}
+
+// stores runs f against a folder and against S3 on versitygw.
+func stores(t *testing.T, f func(t *testing.T, st catalog.Store)) {
+	t.Run("folder", func(t *testing.T) { f(t, store.NewFolder(t.TempDir())) })
+	t.Run("s3", func(t *testing.T) {
+		srv := s3test.Start(t)
+		f(t, store.NewS3(srv.Client(), srv.Bucket(t), "site"))
+	})
+}
+
+const dir = ".feedpub/"
+
+func open(t *testing.T, st catalog.Store) *catalog.State {
+	t.Helper()
+	s, err := catalog.Open(context.Background(), st, dir, "site-hash", "renderer-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func fill(t *testing.T, s *catalog.State, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		key := fmt.Sprintf("%03d.json", i)
+		d := &catalog.Doc{Key: key, Size: int64(i), Hash: fmt.Sprintf("%064d", i), Role: catalog.RolePublished,
+			Article: &catalog.Facts{ID: fmt.Sprintf("id%d", i%7), Status: content.StatusPublished, Published: int64(i), Updated: int64(i), Tags: []string{"热点"}}}
+		if err := s.SetDoc(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddKey(ctx, d.Article.ID, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &catalog.Feed{Name: "tag/热点", Kind: "tag", Spellings: map[string]int{"热点": n}}
+	f.Insert(member("000.json", 1, 1), 5)
+	f.Count = n
+	if err := s.SetFeed(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	s.Head.Counts.Documents = n
+}
+
+// What one build commits, the next reads back, shard by shard.
+func TestCommitAndReopen(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		s := open(t, st)
+		if !s.Fresh() || s.Existed() {
+			t.Fatalf("a store without a catalog: Fresh %v Existed %v, want true, false", s.Fresh(), s.Existed())
+		}
+		s.Reset("site-hash", "renderer-1", 2000) // four shards a family
+		fill(t, s, 40)
+		if err := s.Claim(ctx, "b1", time.Now(), time.Now().Add(time.Minute), []string{"feeds/index.rss"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s.Dirty() {
+			t.Error("dirty after commit")
+		}
+		r := open(t, st)
+		if r.Fresh() || r.Head.Claim != nil || r.Head.Shards != 4 || r.Head.Gen != 1 {
+			t.Fatalf("reopened: fresh %v claim %+v shards %d gen %d", r.Fresh(), r.Head.Claim, r.Head.Shards, r.Head.Gen)
+		}
+		for i := range 40 {
+			key := fmt.Sprintf("%03d.json", i)
+			want, _ := s.Doc(ctx, key)
+			got, err := r.Doc(ctx, key)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("Doc(%s): got %+v, %v, want %+v", key, got, err, want)
+			}
+		}
+		if ks, _ := r.Keys(ctx, "id3"); !slices.Equal(ks, []string{"003.json", "010.json", "017.json", "024.json", "031.json", "038.json"}) {
+			t.Errorf("Keys(id3) = %v", ks)
+		}
+		if f, _ := r.Feed(ctx, "tag/热点"); f == nil || f.Count != 40 || f.Label() != "热点" || len(f.Head) != 1 {
+			t.Errorf("Feed: %+v", f)
+		}
+		if d, _ := r.Doc(ctx, "missing.json"); d != nil {
+			t.Errorf("Doc of a key never recorded: %+v", d)
+		}
+		// Another renderer version: the catalog is of no use.
+		other, err := catalog.Open(ctx, st, dir, "site-hash", "renderer-2")
+		if err != nil || !other.Fresh() || !other.Existed() {
+			t.Fatalf("another renderer: fresh %v existed %v err %v", other.Fresh(), other.Existed(), err)
+		}
+	})
+}
+
+// failingHead makes the commit of the head fail, as if the build died
+// after writing its shards.
+type failingHead struct{ catalog.Store }
+
+var errDied = errors.New("the build died")
+
+func (f failingHead) PutIf(ctx context.Context, o *store.Object, ifMatch string) (string, error) {
+	if o.Key == dir+"catalog/head.json" && ifMatch != "" {
+		return "", errDied
+	}
+	return f.Store.PutIf(ctx, o, ifMatch)
+}
+
+// Shards are written into the slot the head does not name: a build that
+// stops before its head is committed leaves the committed state whole.
+func TestUncommittedShardsChangeNothing(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		s := open(t, st)
+		fill(t, s, 10)
+		if err := s.Claim(ctx, "b1", time.Now(), time.Now().Add(time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := catalog.Open(ctx, failingHead{st}, dir, "site-hash", "renderer-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := s2.Doc(ctx, "003.json")
+		changed := *d
+		changed.Size = 999
+		if err := s2.SetDoc(ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s2.Claim(ctx, "b2", time.Now(), time.Now().Add(time.Minute), nil); !errors.Is(err, errDied) {
+			t.Fatalf("claim through the failing store: %v", err)
+		}
+		// Write the shards by hand-committing through the store that
+		// works for shards and fails for the head.
+		if err := s2.Commit(ctx); !errors.Is(err, errDied) && !errors.Is(err, catalog.ErrLost) {
+			t.Fatalf("commit: got %v, want the head's failure", err)
+		}
+		r := open(t, st)
+		if got, _ := r.Doc(ctx, "003.json"); got == nil || got.Size != 3 {
+			t.Fatalf("after a build that died: %+v, want the committed size 3", got)
+		}
+	})
+}
+
+// Of two builds that read the same head, one claims it; the other is told
+// so and writes nothing. A live claim keeps others out until it expires;
+// an expired one is taken over; a released one at once.
+func TestClaims(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		now := time.Now()
+		s := open(t, st)
+		fill(t, s, 5)
+		if err := s.Claim(ctx, "seed", now, now.Add(time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		var wg sync.WaitGroup
+		results := make([]error, 8)
+		racers := make([]*catalog.State, len(results))
+		for i := range racers {
+			racers[i] = open(t, st) // all read the same head
+		}
+		for i, r := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = r.Claim(ctx, fmt.Sprintf("b%d", i), now, now.Add(time.Minute), []string{"feeds/index.rss"})
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range results {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, catalog.ErrLost):
+				t.Errorf("losing claim: %v, want ErrLost", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("claims won: %d of %d, want 1", won, len(results))
+		}
+
+		late := open(t, st)
+		if late.Head.Claim == nil || !slices.Equal(late.Head.Claim.Outputs, []string{"feeds/index.rss"}) {
+			t.Fatalf("the claim does not name its outputs: %+v", late.Head.Claim)
+		}
+		if err := late.Claim(ctx, "late", now, now.Add(time.Minute), nil); !errors.Is(err, catalog.ErrBusy) {
+			t.Fatalf("claim while another is held: %v, want ErrBusy", err)
+		}
+		// The holder died: once its claim expires, the catalog is taken over.
+		if err := late.Claim(ctx, "late", now.Add(2*time.Minute), now.Add(3*time.Minute), nil); err != nil {
+			t.Fatalf("taking over an expired claim: %v", err)
+		}
+		if err := late.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		next := open(t, st)
+		if next.Head.Claim == nil || next.Head.Claim.Expires.After(now) {
+			t.Fatalf("released claim: %+v, want one expired", next.Head.Claim)
+		}
+		if err := next.Claim(ctx, "next", now, now.Add(time.Minute), nil); err != nil {
+			t.Fatalf("claim after a release: %v", err)
+		}
+		if err := late.Commit(ctx); !errors.Is(err, catalog.ErrLost) {
+			t.Fatalf("commit by a build whose claim was taken: %v, want ErrLost", err)
+		}
+	})
+}
