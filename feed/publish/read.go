@@ -18,7 +18,7 @@ import (
 type fetched struct {
 	info     store.Info // as listed, completed by the read
 	hash     string
-	gone     bool // an event named it and it no longer exists
+	gone     bool           // an event named it and it no longer exists
 	facts    *catalog.Facts // of an accepted document: all the build keeps of it
 	problems []content.Problem
 	rendered *feed.Items // its items, when the article is visible and the build keeps no cache
