@@ -24,6 +24,21 @@ type Bucket interface {
 	Put(ctx context.Context, o *Object) (changed bool, err error)
 	// Write writes o without asking first, and returns its new version.
 	Write(ctx context.Context, o *Object) (version string, err error)
+	// WriteAll writes every object as Write does, without asking first,
+	// and returns each new version in order. Each object is replaced
+	// atomically (a reader sees the old bytes or the new, never a part);
+	// when WriteAll returns nil every object is durable. Objects fail
+	// alone: on an error some objects may be written and others not, and
+	// the error (one per failed object, joined with errors.Join) names
+	// the keys that failed, each as Write would ("folder store: write
+	// KEY: ..."); a failed object's version is "" and it holds its old
+	// bytes (or, when only making it durable failed, its new ones), never
+	// a part. An invalid key among valid ones fails alone, and the valid
+	// ones are written. A cancelled context fails the objects not yet
+	// written. A key given twice ends with the last of its objects. The
+	// stores save what one Write per object costs: a folder syncs the
+	// batch at once, S3 uploads in parallel.
+	WriteAll(ctx context.Context, objs []*Object) (versions []string, err error)
 	// PutIf writes o only if the stored object's version is ifMatch, or,
 	// when ifMatch is "", only if there is none; otherwise it writes
 	// nothing and fails with an error wrapping ErrPrecondition. It

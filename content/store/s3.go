@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -161,6 +162,57 @@ func (s *S3) Write(ctx context.Context, o *Object) (version string, err error) {
 		return "", fmt.Errorf("s3 store: write %s: %w", o.Key, normalise(err))
 	}
 	return aws.ToString(out.ETag), nil
+}
+
+// s3Workers is how many uploads an S3 store's WriteAll makes at once.
+const s3Workers = 16
+
+// WriteAll uploads every object as Write does (one PutObject each, with
+// content type, cache-control and the sha256 metadata; no HEAD), up to
+// s3Workers at once, and returns their ETags in order. Each upload
+// replaces its object whole: S3 shows the old object or the new one. An
+// object with an invalid key, or whose upload fails, fails alone: the
+// others are still uploaded. A cancelled context fails every object not
+// yet uploaded. The objects of a key given twice are uploaded one after
+// the other, in order, so that the last one stands.
+func (s *S3) WriteAll(ctx context.Context, objs []*Object) (versions []string, err error) {
+	versions = make([]string, len(objs))
+	errs := make([]error, len(objs))
+	var tasks [][]int // indices of objs, one task per key
+	task := make(map[string]int)
+	for i, o := range objs {
+		if err := CheckKey(o.Key); err != nil {
+			errs[i] = fmt.Errorf("s3 store: write %q: %w", o.Key, err)
+			continue
+		}
+		if t, ok := task[o.Key]; ok {
+			tasks[t] = append(tasks[t], i)
+			continue
+		}
+		task[o.Key] = len(tasks)
+		tasks = append(tasks, []int{i})
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(s3Workers, len(tasks)) {
+		wg.Go(func() {
+			for {
+				n := int(next.Add(1) - 1)
+				if n >= len(tasks) {
+					return
+				}
+				for _, i := range tasks[n] {
+					if err := ctx.Err(); err != nil {
+						errs[i] = fmt.Errorf("s3 store: write %s: %w", objs[i].Key, err)
+						continue
+					}
+					versions[i], errs[i] = s.Write(ctx, objs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return versions, errors.Join(errs...)
 }
 
 // PutIf uploads o with an S3 conditional write: when ifMatch is "", only

@@ -41,6 +41,13 @@ import (
 //     take. Which one is the store's to test.
 //   - Write writes without asking first: exactly one Put operation, no Head
 //     and no Get. It and PutIf return the version a Get then reports.
+//   - WriteAll writes every object as Write does, one Put each and nothing
+//     else, and returns the versions a Get then reports, in order. Each
+//     object is replaced whole: readers during a WriteAll see old bytes or
+//     new. An object that fails (an invalid key among valid ones, say)
+//     fails alone: the valid ones are written, and the error wraps each
+//     failure and names its key. A cancelled context writes nothing. A key
+//     given twice ends with the last of its objects.
 //   - PutIf with ifMatch "" creates a missing object only; with a version,
 //     replaces that version only; any other case fails with
 //     ErrPrecondition and writes nothing. Of callers racing PutIf with the
@@ -67,6 +74,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Bucket) {
 	t.Run("PutIfAbsent", func(t *testing.T) { testPutIfAbsent(t, open(t)) })
 	t.Run("ListVersions", func(t *testing.T) { testListVersions(t, open(t)) })
 	t.Run("Write", func(t *testing.T) { testWrite(t, open(t)) })
+	t.Run("WriteAll", func(t *testing.T) { testWriteAll(t, open(t)) })
+	t.Run("WriteAllOverwrite", func(t *testing.T) { testWriteAllOverwrite(t, open(t)) })
+	t.Run("WriteAllInvalidKey", func(t *testing.T) { testWriteAllInvalidKey(t, open(t)) })
+	t.Run("WriteAllCancelled", func(t *testing.T) { testWriteAllCancelled(t, open(t)) })
+	t.Run("WriteAllCounts", func(t *testing.T) { testWriteAllCounts(t, open(t)) })
+	t.Run("WriteAllIsAtomic", func(t *testing.T) { testWriteAllIsAtomic(t, open(t)) })
 	t.Run("PutIf", func(t *testing.T) { testPutIf(t, open(t)) })
 	t.Run("PutIfRace", func(t *testing.T) { testPutIfRace(t, open(t)) })
 	t.Run("PutIfCounter", func(t *testing.T) { testPutIfCounter(t, open(t)) })
