@@ -86,7 +86,10 @@ feed:
 
 func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items) (*fetched, error) {
 	obj, err := b.get(ctx, in.Key)
-	if event && errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted since it was listed, or since the event: it is gone as
+		// far as this build can tell (S3 and folders are read after
+		// write), and a build of the deletion's own event agrees.
 		return &fetched{info: in, gone: true}, nil
 	}
 	if err != nil {

@@ -160,12 +160,11 @@ func (o *outbox) flush(ctx context.Context) {
 	var written, failed []string
 	var errs []error
 	if bw, ok := o.b.Out.(batchWriter); ok && !o.compare {
-		_, err := bw.WriteAll(ctx, objs)
-		for _, obj := range objs {
-			// A failed batch may have written some: they are not
-			// committed, and the claim makes the next build render them
-			// again.
-			if err != nil {
+		versions, err := bw.WriteAll(ctx, objs)
+		for i, obj := range objs {
+			// What a failed batch wrote is not committed: the claim makes
+			// the next build render those outputs again.
+			if err != nil && (i >= len(versions) || versions[i] == "") {
 				failed = append(failed, obj.Key)
 			} else {
 				written = append(written, obj.Key)
