@@ -89,3 +89,26 @@ func Served(key string) bool {
 func CatalogShard(family string, i int, gen int64) string {
 	return CatalogDir + family + "/" + strconv.Itoa(i) + "-" + strconv.FormatInt(gen, 10) + ".json"
 }
+
+// ContentType is the media type of a published object (and of the report).
+func ContentType(key string) string {
+	if _, ext, ok := FeedName(key); ok {
+		switch ext {
+		case "rss":
+			return "application/rss+xml; charset=utf-8"
+		case "atom":
+			return "application/atom+xml; charset=utf-8"
+		case "json":
+			return "application/feed+json; charset=utf-8"
+		}
+	}
+	switch key {
+	case Index:
+		return "text/html; charset=utf-8"
+	case OPML:
+		return "text/x-opml; charset=utf-8"
+	case Report:
+		return "application/json; charset=utf-8"
+	}
+	return "application/octet-stream"
+}

@@ -218,7 +218,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	b.finish(st, rep)
 	body, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {
-		_, err = b.Out.Write(ctx, &store.Object{Key: ReportKey, Body: append(body, '\n'), ContentType: store.TypeByKey(ReportKey), CacheControl: "no-store"})
+		_, err = b.Out.Write(ctx, &store.Object{Key: ReportKey, Body: append(body, '\n'), ContentType: layout.ContentType(ReportKey), CacheControl: "no-store"})
 	}
 	if err != nil {
 		return rep, fmt.Errorf("publish: report: %w", err)

@@ -29,7 +29,6 @@ type items struct {
 	file   *os.File
 	off    int64
 	spans  map[string][3][2]int64 // offset and length of each format's item
-	closed bool
 }
 
 func newItems(limit int) *items {
@@ -138,7 +137,7 @@ type batchWriter interface {
 }
 
 func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
-	obj := &store.Object{Key: key, Body: body, ContentType: store.TypeByKey(key), CacheControl: CacheControl, Hash: hash}
+	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), CacheControl: CacheControl, Hash: hash}
 	o.mu.Lock()
 	o.pending = append(o.pending, obj)
 	o.size += len(body)

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
 )
 
 // Source is where the published site is read from. GetIfChanged returns
@@ -67,9 +68,9 @@ func WithLogger(l *slog.Logger) Option { return func(s *Handler) { s.log = l } }
 // New returns a handler over src.
 func New(src Source, opts ...Option) *Handler {
 	h := &Handler{src: src, mux: http.NewServeMux(), log: slog.Default(), objects: map[string]*entry{}}
-	h.mux.HandleFunc("GET /{$}", h.object("index.html"))
-	h.mux.HandleFunc("GET /index.html", h.object("index.html"))
-	h.mux.HandleFunc("GET /feeds.opml", h.object("feeds.opml"))
+	h.mux.HandleFunc("GET /{$}", h.object(layout.Index))
+	h.mux.HandleFunc("GET /"+layout.Index, h.object(layout.Index))
+	h.mux.HandleFunc("GET /"+layout.OPML, h.object(layout.OPML))
 	h.mux.HandleFunc("GET /feeds/{path...}", h.feed)
 	h.mux.HandleFunc("GET /feeds", http.NotFound) // not a redirect to a listing
 	for _, o := range opts {
@@ -128,13 +129,12 @@ func servable(u *url.URL) bool {
 }
 
 func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
-	key := "feeds/" + r.PathValue("path")
-	switch path.Ext(key) {
-	case ".rss", ".atom", ".json":
-		h.serve(w, r, key)
-	default:
+	key := layout.FeedsDir + r.PathValue("path")
+	if !layout.Served(key) {
 		http.NotFound(w, r)
+		return
 	}
+	h.serve(w, r, key)
 }
 
 func (h *Handler) object(key string) http.HandlerFunc {
@@ -153,7 +153,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 		return
 	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", firstOf(e.obj.ContentType, store.TypeByKey(key)))
+	hdr.Set("Content-Type", layout.ContentType(key))
 	hdr.Set("Cache-Control", firstOf(e.obj.CacheControl, DefaultCacheControl))
 	body, etag := e.obj.Body, e.etag
 	if len(body) >= minGzipBytes {

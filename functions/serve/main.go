@@ -19,6 +19,7 @@ import (
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/publish"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		claims := serve.StoreClaims{Store: src, Prefix: ".rebuild/"}
+		claims := serve.StoreClaims{Store: src, Prefix: layout.ClaimsDir}
 		opts = append(opts, serve.WithRebuild(serve.NewRebuild([]byte(secret), start, claims)))
 	}
 	h := serve.New(src, opts...)
