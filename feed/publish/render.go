@@ -22,13 +22,13 @@ import (
 // the whole corpus holds the items of every article without holding their
 // bytes.
 type items struct {
-	mu     sync.Mutex
-	mem    map[string]feed.Items
-	inMem  int
-	limit  int // bytes kept in memory
-	file   *os.File
-	off    int64
-	spans  map[string][3][2]int64 // offset and length of each format's item
+	mu    sync.Mutex
+	mem   map[string]feed.Items
+	inMem int
+	limit int // bytes kept in memory
+	file  *os.File
+	off   int64
+	spans map[string][3][2]int64 // offset and length of each format's item
 }
 
 func newItems(limit int) *items {

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdaurl"
 
 	"github.com/feedpub/feedpub/content/store"
-	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
