@@ -13,13 +13,12 @@
 //
 //	build-report.json               the last build's report (written, never served)
 //	.feedpub/catalog/head.json      the catalog's head: what every build starts from
-//	.feedpub/catalog/{family}/...   catalog shards, by generation
+//	.feedpub/catalog/{family}/...   catalog shards (content/catalog names them)
 //	.rebuild/{signature}            replay claims of the rebuild endpoint
 package layout
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -80,14 +79,6 @@ func Served(key string) bool {
 	}
 	_, _, ok := FeedName(key)
 	return ok && !strings.Contains(key, "/.")
-}
-
-// CatalogShard is the key of generation gen of shard i of a catalog family
-// ("docs", "ids", "feeds"). Shards are written under new keys and only then
-// referenced by a new head, so a build that stops half-way never changes
-// the state that the committed head describes.
-func CatalogShard(family string, i int, gen int64) string {
-	return CatalogDir + family + "/" + strconv.Itoa(i) + "-" + strconv.FormatInt(gen, 10) + ".json"
 }
 
 // ContentType is the media type of a published object (and of the report).

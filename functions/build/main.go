@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
 	now := fs.String("now", os.Getenv("FEEDPUB_NOW"), "build as if at this RFC 3339 time (for tests and previews; env FEEDPUB_NOW)")
 	full := fs.Bool("full", false, "read every document again and render every feed, ignoring the catalog's facts")
+	ops := fs.Bool("ops", false, "print the store operations the build made, by kind")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this file (for developers)")
 	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
 	if err := fs.Parse(args); err != nil {
@@ -68,10 +70,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var in, outOps store.Ops
+	if *ops {
+		countOps(b.Articles, &in)
+		countOps(b.Out, &outOps)
+	}
 	start := time.Now()
 	rep, err := b.Run(ctx)
 	if rep != nil {
 		printSummary(stdout, rep, *out, time.Since(start))
+	}
+	if *ops {
+		fmt.Fprintf(stdout, "store operations: articles %s; output %s\n", in.String(), outOps.String())
 	}
 	return err
 }
@@ -114,6 +124,13 @@ func printSummary(w io.Writer, r *publish.Report, out string, took time.Duration
 		len(r.Feeds), len(r.Written), len(r.Unchanged), out, r.Mode, a.Fetched, took.Round(time.Millisecond))
 	if r.NextEmbargo != nil {
 		fmt.Fprintf(w, "next embargo lifts at %s\n", r.NextEmbargo.Format(time.RFC3339))
+	}
+}
+
+// countOps makes a store count its operations in ops, when it can.
+func countOps(s any, ops *store.Ops) {
+	if c, ok := s.(interface{ Count(*store.Ops) }); ok {
+		c.Count(ops)
 	}
 }
 
