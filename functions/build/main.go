@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
@@ -36,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := fs.String("base", os.Getenv("FEEDPUB_BASE_URL"), "public base URL, overriding the site file's base_url (env FEEDPUB_BASE_URL)")
 	now := fs.String("now", os.Getenv("FEEDPUB_NOW"), "build as if at this RFC 3339 time (for tests and previews; env FEEDPUB_NOW)")
 	full := fs.Bool("full", false, "read every document again and render every feed, ignoring the catalog's facts")
+	keys := fs.String("keys", "", "build only these documents (comma-separated keys below -articles), as an S3 event would: no listing")
 	ops := fs.Bool("ops", false, "print the store operations the build made, by kind")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this file (for developers)")
 	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	b.Full = *full
+	if *keys != "" {
+		b.Keys = strings.Split(*keys, ",")
+	}
 	if *allow {
 		b.MaxRetraction = -1
 	}
