@@ -250,6 +250,11 @@ type Head struct {
 	Listed int64 `json:"listed,omitempty"`
 	// Now is the clock of the last build (Unix seconds).
 	Now int64 `json:"now,omitempty"`
+	// Journal holds what builds committed since the shards were last
+	// written, oldest first: a build that changes a few entries (an
+	// event) appends them here and writes the head alone; shards are read
+	// with the journal applied.
+	Journal []Delta `json:"journal,omitempty"`
 }
 
 // FeedRef is one published feed, as the index page, the OPML list and the

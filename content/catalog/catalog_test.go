@@ -153,7 +153,7 @@ func TestCommitAndReopen(t *testing.T) {
 		if err := s.Claim(ctx, "b1", time.Now(), time.Now().Add(time.Minute), []string{"feeds/index.rss"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Commit(ctx); err != nil {
+		if err := s.Commit(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 		if s.Dirty() {
@@ -211,7 +211,7 @@ func TestUncommittedShardsChangeNothing(t *testing.T) {
 		if err := s.Claim(ctx, "b1", time.Now(), time.Now().Add(time.Minute), nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Commit(ctx); err != nil {
+		if err := s.Commit(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 		s2, err := catalog.Open(ctx, failingHead{st}, dir, "site-hash", "renderer-1")
@@ -229,7 +229,7 @@ func TestUncommittedShardsChangeNothing(t *testing.T) {
 		}
 		// Write the shards by hand-committing through the store that
 		// works for shards and fails for the head.
-		if err := s2.Commit(ctx); !errors.Is(err, errDied) && !errors.Is(err, catalog.ErrLost) {
+		if err := s2.Commit(ctx, true); !errors.Is(err, errDied) && !errors.Is(err, catalog.ErrLost) {
 			t.Fatalf("commit: got %v, want the head's failure", err)
 		}
 		r := open(t, st)
@@ -251,7 +251,7 @@ func TestClaims(t *testing.T) {
 		if err := s.Claim(ctx, "seed", now, now.Add(time.Minute), nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Commit(ctx); err != nil {
+		if err := s.Commit(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 
@@ -303,8 +303,89 @@ func TestClaims(t *testing.T) {
 		if err := next.Claim(ctx, "next", now, now.Add(time.Minute), nil); err != nil {
 			t.Fatalf("claim after a release: %v", err)
 		}
-		if err := late.Commit(ctx); !errors.Is(err, catalog.ErrLost) {
+		if err := late.Commit(ctx, true); !errors.Is(err, catalog.ErrLost) {
 			t.Fatalf("commit by a build whose claim was taken: %v, want ErrLost", err)
 		}
+	})
+}
+
+// Builds that change a few entries append them to the head's journal and
+// write nothing else; a reader applies the journal to the shards it reads;
+// a compacting commit writes the shards and empties the journal.
+func TestJournal(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		now := time.Now()
+		s := open(t, st)
+		s.Reset("site-hash", "renderer-1", 2000)
+		fill(t, s, 40)
+		commit := func(s *catalog.State, compact bool) {
+			t.Helper()
+			if err := s.Claim(ctx, "b", now, now.Add(time.Minute), nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx, compact); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit(s, false) // a reset catalog writes its shards whatever it is asked
+		if len(s.Head.Journal) != 0 {
+			t.Fatalf("journal after the first commit: %d deltas", len(s.Head.Journal))
+		}
+		slots := fmt.Sprint(s.Head.Slots)
+		for i := range 5 {
+			e := open(t, st)
+			d, _ := e.Doc(ctx, "003.json")
+			c := *d
+			c.Size = int64(100 + i)
+			if err := e.SetDoc(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.DeleteDoc(ctx, fmt.Sprintf("%03d.json", 10+i)); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.RemoveKey(ctx, fmt.Sprintf("id%d", (10+i)%7), fmt.Sprintf("%03d.json", 10+i)); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := e.Feed(ctx, "tag/热点")
+			f.Count--
+			if err := e.Touch(ctx, f.Name); err != nil {
+				t.Fatal(err)
+			}
+			commit(e, false)
+			if got := fmt.Sprint(e.Head.Slots); got != slots {
+				t.Fatalf("an event commit wrote shards: slots %s, were %s", got, slots)
+			}
+		}
+		check := func(r *catalog.State, when string) {
+			t.Helper()
+			if d, _ := r.Doc(ctx, "003.json"); d == nil || d.Size != 104 {
+				t.Fatalf("%s: 003.json %+v, want size 104", when, d)
+			}
+			for i := range 5 {
+				if d, _ := r.Doc(ctx, fmt.Sprintf("%03d.json", 10+i)); d != nil {
+					t.Fatalf("%s: a deleted document is back: %+v", when, d)
+				}
+			}
+			if ks, _ := r.Keys(ctx, "id3"); slices.Contains(ks, "010.json") {
+				t.Fatalf("%s: Keys(id3) = %v still holds 010.json", when, ks)
+			}
+			if f, _ := r.Feed(ctx, "tag/热点"); f == nil || f.Count != 35 {
+				t.Fatalf("%s: feed %+v, want count 35", when, f)
+			}
+		}
+		r := open(t, st)
+		if len(r.Head.Journal) != 5 {
+			t.Fatalf("journal: %d deltas, want 5", len(r.Head.Journal))
+		}
+		check(r, "through the journal")
+		if err := r.LoadAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		commit(r, true)
+		if len(r.Head.Journal) != 0 || fmt.Sprint(r.Head.Slots) == slots {
+			t.Fatalf("compaction: journal %d, slots %v (were %s)", len(r.Head.Journal), r.Head.Slots, slots)
+		}
+		check(open(t, st), "after compaction")
 	})
 }

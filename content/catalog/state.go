@@ -27,8 +27,9 @@ type State struct {
 }
 
 type shard struct {
-	dirty bool
-	docs  map[string]*Doc
+	dirty   bool
+	changed map[string]bool // entries changed since read; a reset shard is dirty with none named
+	docs    map[string]*Doc
 	ids   map[string][]string
 	feeds map[string]*Feed
 }
@@ -108,7 +109,13 @@ func (s *State) load() {
 }
 
 func newShard() *shard {
-	return &shard{docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{}}
+	return &shard{changed: map[string]bool{}, docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{}}
+}
+
+// mark records that entry name of sh changed. The caller holds s.mu.
+func (sh *shard) mark(name string) {
+	sh.dirty = true
+	sh.changed[name] = true
 }
 
 // shard returns shard i of fam, reading it on first use.
@@ -153,12 +160,91 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 			}
 		}
 	}
+	// What builds committed since the shard was written.
+	for _, d := range s.Head.Journal {
+		d.apply(fam, i, s.Head.Shards, sh)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shards[fam][i] == nil {
 		s.shards[fam][i] = sh
 	}
 	return s.shards[fam][i], nil
+}
+
+// Delta is what one build changed in the catalog: each entry as it now
+// is, nil (or, for ids, empty) where the entry is gone.
+type Delta struct {
+	Docs  map[string]*Doc     `json:"docs,omitempty"`
+	IDs   map[string][]string `json:"ids,omitempty"`
+	Feeds map[string]*Feed    `json:"feeds,omitempty"`
+}
+
+func (d *Delta) apply(fam string, i, n int, sh *shard) {
+	switch fam {
+	case FamilyDocs:
+		for k, v := range d.Docs {
+			if shardOf(k, n) == i {
+				if v == nil {
+					delete(sh.docs, k)
+				} else {
+					c := *v
+					sh.docs[k] = &c
+				}
+			}
+		}
+	case FamilyIDs:
+		for k, v := range d.IDs {
+			if shardOf(k, n) == i {
+				if len(v) == 0 {
+					delete(sh.ids, k)
+				} else {
+					sh.ids[k] = append([]string(nil), v...)
+				}
+			}
+		}
+	case FamilyFeeds:
+		for k, v := range d.Feeds {
+			if shardOf(k, n) == i {
+				if v == nil {
+					delete(sh.feeds, k)
+				} else {
+					sh.feeds[k] = v.clone()
+				}
+			}
+		}
+	}
+}
+
+func (f *Feed) clone() *Feed {
+	c := *f
+	c.Head = append([]Member(nil), f.Head...)
+	c.Published.Shown = append([]string(nil), f.Published.Shown...)
+	if f.Spellings != nil {
+		c.Spellings = make(map[string]int, len(f.Spellings))
+		for k, v := range f.Spellings {
+			c.Spellings[k] = v
+		}
+	}
+	return &c
+}
+
+// shardsOf lists, per family, the shards the journal touches.
+func (s *State) journalShards() map[string]map[int]bool {
+	out := map[string]map[int]bool{FamilyDocs: {}, FamilyIDs: {}, FamilyFeeds: {}}
+	n := s.Head.Shards
+	for _, d := range s.Head.Journal {
+		for k := range d.Docs {
+			out[FamilyDocs][shardOf(k, n)] = true
+		}
+		for k := range d.IDs {
+			out[FamilyIDs][shardOf(k, n)] = true
+		}
+		for k := range d.Feeds {
+			out[FamilyFeeds][shardOf(k, n)] = true
+		}
+	}
+	return out
 }
 
 type idEntry struct {
@@ -224,7 +310,7 @@ func (s *State) SetDoc(ctx context.Context, d *Doc) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh.docs[d.Key] = d
-	sh.dirty = true
+	sh.mark(d.Key)
 	return nil
 }
 
@@ -238,7 +324,7 @@ func (s *State) DeleteDoc(ctx context.Context, key string) error {
 	defer s.mu.Unlock()
 	if _, ok := sh.docs[key]; ok {
 		delete(sh.docs, key)
-		sh.dirty = true
+		sh.mark(key)
 	}
 	return nil
 }
@@ -307,7 +393,7 @@ func (s *State) editKeys(ctx context.Context, id string, edit func([]string) []s
 	} else {
 		sh.ids[id] = keys
 	}
-	sh.dirty = true
+	sh.mark(id)
 	return nil
 }
 
@@ -331,7 +417,7 @@ func (s *State) SetFeed(ctx context.Context, f *Feed) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh.feeds[f.Name] = f
-	sh.dirty = true
+	sh.mark(f.Name)
 	return nil
 }
 
@@ -342,7 +428,7 @@ func (s *State) Touch(ctx context.Context, name string) error {
 		return err
 	}
 	s.mu.Lock()
-	sh.dirty = true
+	sh.mark(name)
 	s.mu.Unlock()
 	return nil
 }
@@ -357,7 +443,7 @@ func (s *State) DeleteFeed(ctx context.Context, name string) error {
 	defer s.mu.Unlock()
 	if _, ok := sh.feeds[name]; ok {
 		delete(sh.feeds, name)
-		sh.dirty = true
+		sh.mark(name)
 	}
 	return nil
 }
@@ -436,13 +522,43 @@ func (s *State) Release(ctx context.Context) error {
 	return nil
 }
 
-// Commit writes every changed shard into its other slot, then the head
-// naming them, conditionally on the head this build claimed. The caller
-// holds the claim (Claim); the head is committed without it.
-func (s *State) Commit(ctx context.Context) error {
+// MaxJournal is how large the head's journal may grow (as JSON) before a
+// commit writes the shards it touches instead.
+const MaxJournal = 256 << 10
+
+// Commit makes this build's changes the catalog's state, conditionally on
+// the head this build claimed (see Claim); the head is committed without
+// the claim. A build that changed few entries appends them to the head's
+// journal, so that it writes the head alone; when compact is set, or the
+// journal would grow past MaxJournal, every shard changed or touched by
+// the journal is written into its other slot and the journal emptied.
+func (s *State) Commit(ctx context.Context, compact bool) error {
 	head := s.Head
 	head.Claim = nil
 	head.Gen++
+	if !compact {
+		delta, whole := s.delta()
+		if !whole {
+			head.Journal = append(append([]Delta(nil), s.Head.Journal...), delta)
+			if b, err := json.Marshal(head.Journal); err == nil && len(b) <= MaxJournal {
+				return s.commitHead(ctx, &head)
+			}
+		}
+	}
+	// Compact: the shards the journal names are read (if not yet) and
+	// written with everything else that changed.
+	for fam, shards := range s.journalShards() {
+		for i := range shards {
+			sh, err := s.shard(ctx, fam, i)
+			if err != nil {
+				return err
+			}
+			s.mu.Lock()
+			sh.dirty = true
+			s.mu.Unlock()
+		}
+	}
+	head.Journal = nil
 	head.Slots = map[string][]int8{}
 	for _, fam := range families {
 		slots := append([]int8(nil), s.Head.Slots[fam]...)
@@ -470,15 +586,49 @@ func (s *State) Commit(ctx context.Context) error {
 		}
 		head.Slots[fam] = slots
 	}
-	version, err := s.putHead(ctx, &head)
+	return s.commitHead(ctx, &head)
+}
+
+// delta collects the entries changed since they were read; whole reports
+// a shard changed as a whole (a reset catalog), which only shards can say.
+func (s *State) delta() (d Delta, whole bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d = Delta{Docs: map[string]*Doc{}, IDs: map[string][]string{}, Feeds: map[string]*Feed{}}
+	for _, fam := range families {
+		for _, sh := range s.shards[fam] {
+			if sh == nil || !sh.dirty {
+				continue
+			}
+			if len(sh.changed) == 0 {
+				return d, true
+			}
+			for name := range sh.changed {
+				switch fam {
+				case FamilyDocs:
+					d.Docs[name] = sh.docs[name]
+				case FamilyIDs:
+					d.IDs[name] = sh.ids[name]
+				case FamilyFeeds:
+					d.Feeds[name] = sh.feeds[name]
+				}
+			}
+		}
+	}
+	return d, false
+}
+
+func (s *State) commitHead(ctx context.Context, head *Head) error {
+	version, err := s.putHead(ctx, head)
 	if err != nil {
 		return err
 	}
-	s.Head, s.version = head, version
+	s.Head, s.version = *head, version
 	for _, fam := range families {
 		for _, sh := range s.shards[fam] {
 			if sh != nil {
 				sh.dirty = false
+				sh.changed = map[string]bool{}
 			}
 		}
 	}

@@ -211,7 +211,10 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 			b.finish(st, rep)
 			return rep, err
 		}
-		if err := st.Commit(ctx); err != nil {
+		// An event build appends its changes to the catalog's journal;
+		// a listing build, which reads every document shard anyway, folds
+		// the journal into the shards.
+		if err := st.Commit(ctx, mode != "event"); err != nil {
 			return nil, fmt.Errorf("publish: commit: %w", err)
 		}
 	}

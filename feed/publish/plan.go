@@ -207,6 +207,9 @@ func (b *Build) refill(ctx context.Context, st *catalog.State, ap *apply, names 
 		}
 		f.Head, f.Count = f.Head[:0], 0 // counted again as members are inserted
 		want[n] = f
+		if err := st.Touch(ctx, n); err != nil {
+			return wrap(err)
+		}
 	}
 	st.Docs(func(d *catalog.Doc) {
 		if d.Role != catalog.RolePublished {
