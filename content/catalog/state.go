@@ -30,8 +30,8 @@ type shard struct {
 	dirty   bool
 	changed map[string]bool // entries changed since read; a reset shard is dirty with none named
 	docs    map[string]*Doc
-	ids   map[string][]string
-	feeds map[string]*Feed
+	ids     map[string][]string
+	feeds   map[string]*Feed
 }
 
 // Open reads the catalog below dir in st. A missing head, or one of another
