@@ -78,7 +78,13 @@ $(TOOLS)/versitygw:
 $(TOOLS)/aws-lambda-rie:
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-bench:
+# Long (an hour or more at the default sizes): full builds against Hugo at
+# 1k/10k/100k articles, incremental builds and their store operations on a
+# folder and on versitygw, event-to-feed freshness under the emulator, the
+# renderers against gorilla/feeds, cold starts. Results: docs/benchmarks.md.
+bench: tools
+	bash bench/build.sh
+	bash bench/incremental.sh
 	bash bench/renderers.sh
 	bash bench/coldstart.sh
 

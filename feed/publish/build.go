@@ -202,7 +202,9 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	rep.Articles.Retracted = ap.retracted()
 	// A build that changes nothing commits nothing: the store sees the
 	// report's write alone.
-	headChanged := st.Head.Claim != nil || mode == "full" // a dead build's claim is cleared
+	// A dead build's claim is cleared; a listing that had to read files
+	// again for their times is recorded, so that the next one need not.
+	headChanged := st.Head.Claim != nil || mode == "full" || sc.racy > 0
 	if len(pl.jobs) > 0 || st.Dirty() || headChanged {
 		// Outputs of a store whose catalog tells nothing of them are
 		// compared with what the store holds; all others are known.

@@ -15,6 +15,7 @@ import (
 type scanned struct {
 	read    []store.Info
 	removed []string
+	racy    int // of read, those listed as the catalog has them but too close to its listing to trust
 }
 
 // racyWindow is how close to the catalog's last listing a modification time
@@ -78,6 +79,9 @@ func (b *Build) scan(ctx context.Context, st *catalog.State, mode string) (*scan
 		}
 		if d == nil || !same(d, in, prevListed) {
 			sc.read = append(sc.read, in)
+			if d != nil && d.Size == in.Size && d.ModTime == in.ModTime.UnixNano() {
+				sc.racy++
+			}
 		}
 	}
 	st.Docs(func(d *catalog.Doc) {
