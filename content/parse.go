@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,11 +63,7 @@ const (
 	maxDocumentBytes = 8 << 20
 )
 
-var (
-	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	languagePattern = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
-	utf8BOM         = []byte("\xef\xbb\xbf")
-)
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // Parse reads one article document. key names it in errors; naive local
 // times are read in loc (UTC when nil). A rejected document yields an
@@ -106,49 +101,83 @@ var testHookParse func()
 type decoder struct {
 	key      string
 	loc      *time.Location
-	fields   map[string]json.RawMessage
+	fields   object
 	problems []Problem
 }
 
-func (d *decoder) fail(field, format string, args ...any) {
-	d.problems = append(d.problems, Problem{Field: field, Reason: fmt.Sprintf(format, args...)})
+// path names a field in problems: name, name[index], name.member or
+// name[index].member. It is spelled out only when a problem is reported.
+type path struct {
+	name   string
+	index  int // the index + 1; 0 for none
+	member string
+}
+
+// field is the path of a field of the document.
+func field(name string) path { return path{name: name} }
+
+// at is the path of entry i of the list p names.
+func (p path) at(i int) path { p.index = i + 1; return p }
+
+// dot is the path of member m of the object p names.
+func (p path) dot(m string) path { p.member = m; return p }
+
+func (p path) String() string {
+	s := p.name
+	if p.index > 0 {
+		s += "[" + strconv.Itoa(p.index-1) + "]"
+	}
+	if p.member != "" {
+		s += "." + p.member
+	}
+	return s
+}
+
+func (d *decoder) fail(field path, format string, args ...any) {
+	d.problems = append(d.problems, Problem{Field: field.String(), Reason: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) parse(data []byte) *Article {
 	if len(data) > maxDocumentBytes {
-		d.fail("", "document is larger than %d bytes", maxDocumentBytes)
+		d.fail(field(""), "document is larger than %d bytes", maxDocumentBytes)
 		return nil
 	}
 	if !utf8.Valid(data) {
-		d.fail("", "document is not valid UTF-8 (at byte %d)", invalidUTF8Offset(data))
+		d.fail(field(""), "document is not valid UTF-8 (at byte %d)", invalidUTF8Offset(data))
 		return nil
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
-	if err := json.Unmarshal(data, &d.fields); err != nil {
-		var syn *json.SyntaxError
-		switch {
-		case errors.As(err, &syn):
-			line, col := position(data, syn.Offset)
-			d.fail("", "not valid JSON: %s (line %d, column %d)", syn.Error(), line, col)
-		case d.fields == nil:
-			d.fail("", "document is not a JSON object")
-		default:
-			d.fail("", "not valid JSON: %v", err)
+	fields, ok := scanObject(data, make(object, 0, 16))
+	if !ok { // not an object, not valid JSON, or deep: as json.Unmarshal says
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			var syn *json.SyntaxError
+			switch {
+			case errors.As(err, &syn):
+				line, col := position(data, syn.Offset)
+				d.fail(field(""), "not valid JSON: %s (line %d, column %d)", syn.Error(), line, col)
+			case m == nil:
+				d.fail(field(""), "document is not a JSON object")
+			default:
+				d.fail(field(""), "not valid JSON: %v", err)
+			}
+			return nil
 		}
-		return nil
+		if m == nil { // the literal null
+			d.fail(field(""), "document is not a JSON object")
+			return nil
+		}
+		fields = objectOf(m)
 	}
-	if d.fields == nil { // the literal null
-		d.fail("", "document is not a JSON object")
-		return nil
-	}
+	d.fields = fields
 
 	a := &Article{Key: d.key}
 	a.ID = d.id()
-	a.URL = d.url("url", d.fields["url"], true)
-	title := line(d.str("title", d.fields["title"]))
-	a.Summary = strings.TrimSpace(Clean(d.str("summary", d.fields["summary"])))
+	a.URL = d.url(field("url"), d.fields.get("url"), true)
+	title := line(d.str(field("title"), d.fields.get("title")))
+	a.Summary = strings.TrimSpace(d.cleanStr(field("summary"), d.fields.get("summary")))
 	summarized := a.Summary != "" // the document has a summary of its own
-	a.ContentHTML = Clean(d.str("content_html", d.fields["content_html"]))
+	a.ContentHTML = d.cleanStr(field("content_html"), d.fields.get("content_html"))
 	a.Authors = d.authors()
 	a.Categories = d.labels("categories")
 	a.Tags = d.labels("tags")
@@ -158,7 +187,7 @@ func (d *decoder) parse(data []byte) *Article {
 	a.Image = d.image()
 	a.Enclosures = d.enclosures()
 	a.Source = d.source()
-	a.Rights = line(d.str("rights", d.fields["rights"]))
+	a.Rights = line(d.str(field("rights"), d.fields.get("rights")))
 	a.Status = d.status()
 
 	if a.Updated.IsZero() || a.Updated.Before(a.Published) {
@@ -167,22 +196,23 @@ func (d *decoder) parse(data []byte) *Article {
 	if a.Summary != "" {
 		a.SummaryText = Text(a.Summary)
 	} else if a.ContentHTML != "" {
-		a.SummaryText = Cut(Text(a.ContentHTML), summaryCut)
+		// Cut looks at no more than the first summaryCut+1 characters.
+		a.SummaryText = Cut(textPrefix(a.ContentHTML, summaryCut+1), summaryCut)
 		a.Summary = escapeHTML(a.SummaryText)
 	}
 	// The format requires a title or a summary: a title is derived from the
 	// document's own summary, never from a summary derived from the content.
-	switch raw := d.fields["title"]; {
+	switch raw := d.fields.get("title"); {
 	case title != "":
 		a.Title = title
 	case summarized:
 		if a.Title = Cut(a.SummaryText, titleCut); a.Title == "" {
-			d.fail("title", "is missing, and the summary has no text to derive one from")
+			d.fail(field("title"), "is missing, and the summary has no text to derive one from")
 		}
 	case absent(raw):
-		d.fail("title", "one of title or summary is required")
+		d.fail(field("title"), "one of title or summary is required")
 	case kind(raw) == "a string":
-		d.fail("title", "is blank, and there is no summary to derive one from")
+		d.fail(field("title"), "is blank, and there is no summary to derive one from")
 	}
 	a.cleaned = [...]string{a.Title, a.Summary, a.SummaryText, a.ContentHTML}
 	return a
@@ -215,33 +245,108 @@ func absent(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
+// Every raw value the decoder reads is valid JSON, a member or entry of a
+// document that scanObject or json.Unmarshal read whole, so its values are
+// decoded without being checked again. What the scanner does not take on
+// (a list or object nested too deeply; a value of the wrong kind, for the
+// error) goes to json.Unmarshal, as everything did before.
+
 // str decodes an optional string; a value of another kind is a problem.
-func (d *decoder) str(field string, raw json.RawMessage) string {
-	if absent(raw) {
-		return ""
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		d.fail(field, "must be a string, got %s", kind(raw))
-		return ""
-	}
+func (d *decoder) str(field path, raw json.RawMessage) string {
+	s, _ := d.strControls(field, raw)
 	return s
 }
 
-func (d *decoder) object(field string, raw json.RawMessage) map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+// strControls is str, and whether the string may hold control characters
+// Clean drops.
+func (d *decoder) strControls(field path, raw json.RawMessage) (s string, controls bool) {
+	if absent(raw) {
+		return "", false
+	}
+	raw = bytes.TrimSpace(raw)
+	if raw[0] != '"' {
+		d.fail(field, "must be a string, got %s", kind(raw))
+		return "", false
+	}
+	if s, controls, ok := unquote(raw); ok {
+		return s, controls
+	}
+	s, err := unmarshalString(raw)
+	if err != nil {
+		d.fail(field, "must be a string, got %s", kind(raw))
+		return "", false
+	}
+	return s, true
+}
+
+func unmarshalString(raw json.RawMessage) (string, error) {
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+// cleanStr is Clean(d.str(field, raw)).
+func (d *decoder) cleanStr(field path, raw json.RawMessage) string {
+	s, controls := d.strControls(field, raw)
+	if !controls && !hasNoncharacter(s) {
+		// The string holds no control character Clean drops (the text of a
+		// JSON string holds none, and no escape stood for one) and no
+		// invalid UTF-8 (the document is valid): of what Clean drops it
+		// could hold only U+FFFE and U+FFFF.
+		return s
+	}
+	return Clean(s)
+}
+
+// hasNoncharacter reports whether s holds U+FFFE or U+FFFF.
+func hasNoncharacter(s string) bool {
+	for {
+		i := strings.IndexByte(s, 0xEF)
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+func (d *decoder) object(field path, raw json.RawMessage) object {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '{' {
+		if o, end, ok := scanMembers(raw, 0, make(object, 0, 6)); ok && end == len(raw) {
+			return o
+		}
+	}
+	m, err := unmarshalObject(raw)
+	if err != nil || m == nil {
 		d.fail(field, "must be an object, got %s", kind(raw))
 		return nil
 	}
-	return m
+	return objectOf(m)
 }
 
-func (d *decoder) list(field string, raw json.RawMessage) []json.RawMessage {
+func unmarshalObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	err := json.Unmarshal(raw, &m)
+	return m, err
+}
+
+func (d *decoder) list(field path, raw json.RawMessage) []json.RawMessage {
+	raw = bytes.TrimSpace(raw)
 	var l []json.RawMessage
-	if err := json.Unmarshal(raw, &l); err != nil {
-		d.fail(field, "must be a list, got %s", kind(raw))
-		return nil
+	if len(raw) > 0 && raw[0] == '[' {
+		if ll, end, ok := scanElements(raw, 0); ok && end == len(raw) {
+			l = ll
+		}
+	}
+	if l == nil {
+		var err error
+		if l, err = unmarshalList(raw); err != nil {
+			d.fail(field, "must be a list, got %s", kind(raw))
+			return nil
+		}
 	}
 	if len(l) > maxListEntries {
 		d.fail(field, "has %d entries, more than the %d an article may have", len(l), maxListEntries)
@@ -250,18 +355,25 @@ func (d *decoder) list(field string, raw json.RawMessage) []json.RawMessage {
 	return l
 }
 
-func (d *decoder) count(field string, raw json.RawMessage) int64 {
+func unmarshalList(raw json.RawMessage) ([]json.RawMessage, error) {
+	var l []json.RawMessage
+	err := json.Unmarshal(raw, &l)
+	return l, err
+}
+
+func (d *decoder) count(field path, raw json.RawMessage) int64 {
 	if absent(raw) {
 		return 0
 	}
-	var n json.Number // also reads a quoted number, which the format does not allow
-	if err := json.Unmarshal(raw, &n); err != nil || kind(raw) != "a number" {
+	raw = bytes.TrimSpace(raw)
+	if kind(raw) != "a number" { // json.Number would read a quoted number, which the format does not allow
 		d.fail(field, "must be a number, got %s", kind(raw))
 		return 0
 	}
-	i, err := strconv.ParseInt(n.String(), 10, 64)
+	n := string(raw) // a valid JSON number, as json.Number holds it
+	i, err := strconv.ParseInt(n, 10, 64)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(n.String(), 64)
+		f, ferr := strconv.ParseFloat(n, 64)
 		if ferr != nil || f != float64(int64(f)) {
 			d.fail(field, "must be a whole number, got %s", n)
 			return 0
@@ -276,32 +388,42 @@ func (d *decoder) count(field string, raw json.RawMessage) int64 {
 }
 
 func (d *decoder) id() string {
-	raw, ok := d.fields["id"]
-	if !ok || absent(raw) {
-		d.fail("id", "is required")
+	raw := d.fields.get("id")
+	if absent(raw) {
+		d.fail(field("id"), "is required")
 		return ""
 	}
-	id := d.str("id", raw)
+	id := d.str(field("id"), raw)
 	switch {
 	case id == "" && kind(raw) == "a string":
-		d.fail("id", "is empty")
+		d.fail(field("id"), "is empty")
 	case utf8.RuneCountInString(id) > maxIDLength:
-		d.fail("id", "is longer than %d characters", maxIDLength)
-	case id != "" && !idPattern.MatchString(id):
-		d.fail("id", "may hold only A-Z a-z 0-9 . _ -, got %q", id)
+		d.fail(field("id"), "is longer than %d characters", maxIDLength)
+	case id != "" && !validID(id):
+		d.fail(field("id"), "may hold only A-Z a-z 0-9 . _ -, got %q", id)
 	}
 	return id
 }
 
+// validID reports whether id is one or more of A-Z a-z 0-9 . _ -.
+func validID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return id != ""
+}
+
 // url checks an absolute http or https URL.
-func (d *decoder) url(field string, raw json.RawMessage, required bool) string {
+func (d *decoder) url(field path, raw json.RawMessage, required bool) string {
 	if absent(raw) {
 		if required {
 			d.fail(field, "is required")
 		}
 		return ""
 	}
-	s := strings.TrimSpace(Clean(d.str(field, raw)))
+	s := strings.TrimSpace(d.cleanStr(field, raw))
 	if s == "" {
 		if required && kind(raw) == "a string" {
 			d.fail(field, "is empty")
@@ -346,7 +468,10 @@ func checkURL(s string) (string, error) {
 	if err != nil {
 		return "", hostError(err, s)
 	}
-	return escapeURI(s[:start] + auth + s[end:]), nil
+	if auth != s[start:end] {
+		s = s[:start] + auth + s[end:]
+	}
+	return escapeURI(s), nil
 }
 
 // errNoHost is returned by checkAuthority for an authority without a host.
@@ -542,13 +667,19 @@ func checkHost(name string) error {
 	if len(trimmed) > maxHostLength {
 		return fmt.Errorf("has a host longer than %d characters: %q", maxHostLength, name)
 	}
-	labels := strings.Split(trimmed, ".")
-	for _, label := range labels {
+	last := trimmed
+	for rest := trimmed; ; {
+		label, more, found := strings.Cut(rest, ".")
 		if err := checkLabel(label, name); err != nil {
 			return err
 		}
+		if !found {
+			last = label
+			break
+		}
+		rest = more
 	}
-	if numeric(labels[len(labels)-1]) {
+	if numeric(last) {
 		if a, err := netip.ParseAddr(trimmed); err != nil || !a.Is4() {
 			return fmt.Errorf("has host %q, which ends in a number but is not an IPv4 address (four numbers 0-255 without leading zeros)", name)
 		}
@@ -615,6 +746,8 @@ func isASCII(s string) bool {
 	return true
 }
 
+const upperHex = "0123456789ABCDEF"
+
 // escapeURI percent-encodes the bytes RFC 3986 does not allow in a URI,
 // leaving reserved characters and existing escapes alone.
 func escapeURI(s string) string {
@@ -631,7 +764,9 @@ func escapeURI(s string) string {
 		if b.Len() == 0 {
 			b.WriteString(s[:i])
 		}
-		fmt.Fprintf(&b, "%%%02X", c)
+		b.WriteByte('%')
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&0xF])
 	}
 	if b.Len() == 0 {
 		return s
@@ -640,31 +775,31 @@ func escapeURI(s string) string {
 }
 
 func (d *decoder) authors() []Author {
-	raw := d.fields["authors"]
+	raw := d.fields.get("authors")
 	if absent(raw) {
 		return nil
 	}
 	var out []Author
-	for i, item := range d.list("authors", raw) {
-		field := fmt.Sprintf("authors[%d]", i)
+	for i, item := range d.list(field("authors"), raw) {
+		entry := field("authors").at(i)
 		if absent(item) {
 			continue
 		}
-		m := d.object(field, item)
+		m := d.object(entry, item)
 		if m == nil {
 			continue
 		}
 		a := Author{
-			Name:  line(d.str(field+".name", m["name"])),
-			Email: strings.TrimSpace(Clean(d.str(field+".email", m["email"]))),
-			URL:   d.url(field+".url", m["url"], false),
+			Name:  line(d.str(entry.dot("name"), m.get("name"))),
+			Email: strings.TrimSpace(d.cleanStr(entry.dot("email"), m.get("email"))),
+			URL:   d.url(entry.dot("url"), m.get("url"), false),
 		}
 		if n := utf8.RuneCountInString(a.Name); n > maxLabelLength {
-			d.fail(field+".name", "is %d characters long, more than %d", n, maxLabelLength)
+			d.fail(entry.dot("name"), "is %d characters long, more than %d", n, maxLabelLength)
 			continue
 		}
 		if a.Email != "" && !plausibleEmail(a.Email) {
-			d.fail(field+".email", "is not an email address: %q", a.Email)
+			d.fail(entry.dot("email"), "is not an email address: %q", a.Email)
 			a.Email = ""
 		}
 		if a.Name == "" {
@@ -697,21 +832,25 @@ func plausibleEmail(s string) bool {
 
 // labels reads a list of category or tag strings: cleaned, blank ones
 // dropped, duplicates removed, order kept.
-func (d *decoder) labels(field string) []string {
-	raw := d.fields[field]
+func (d *decoder) labels(name string) []string {
+	raw := d.fields.get(name)
 	if absent(raw) {
 		return nil
 	}
-	var out []string
-	for i, item := range d.list(field, raw) {
-		s := line(d.str(fmt.Sprintf("%s[%d]", field, i), item))
+	items := d.list(field(name), raw)
+	out := make([]string, 0, len(items))
+	for i, item := range items {
+		s := line(d.str(field(name).at(i), item))
 		if n := utf8.RuneCountInString(s); n > maxLabelLength {
-			d.fail(fmt.Sprintf("%s[%d]", field, i), "is %d characters long, more than %d", n, maxLabelLength)
+			d.fail(field(name).at(i), "is %d characters long, more than %d", n, maxLabelLength)
 			continue
 		}
 		if s != "" && !containsString(out, s) {
 			out = append(out, s)
 		}
+	}
+	if len(out) == 0 {
+		return nil // as a list never appended to is
 	}
 	return out
 }
@@ -726,55 +865,82 @@ func containsString(list []string, s string) bool {
 }
 
 func (d *decoder) language() string {
-	s := strings.TrimSpace(d.str("language", d.fields["language"]))
+	s := strings.TrimSpace(d.str(field("language"), d.fields.get("language")))
 	if s == "" {
 		return ""
 	}
 	// The pattern keeps out what language.Parse would repair ("en_US"); Parse
 	// keeps out well-formed tags with unregistered subtags ("english").
-	if _, err := language.Parse(s); err != nil || !languagePattern.MatchString(s) {
-		d.fail("language", "is not a BCP 47 language tag: %q", s)
+	if !languageShape(s) {
+		d.fail(field("language"), "is not a BCP 47 language tag: %q", s)
+		return ""
+	}
+	if _, err := language.Parse(s); err != nil {
+		d.fail(field("language"), "is not a BCP 47 language tag: %q", s)
 		return ""
 	}
 	return s
 }
 
-func (d *decoder) time(field string, required bool) time.Time {
-	raw := d.fields[field]
+// languageShape reports whether s is 2-8 letters, then any number of "-"
+// and 1-8 letters or digits: ^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$.
+func languageShape(s string) bool {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '-' {
+			continue
+		}
+		sub := s[start:i]
+		if start == 0 && (len(sub) < 2 || len(sub) > 8) || len(sub) < 1 || len(sub) > 8 {
+			return false
+		}
+		for j := 0; j < len(sub); j++ {
+			c := sub[j]
+			if start == 0 && (c|0x20 < 'a' || c|0x20 > 'z') || !isAlnum(c) {
+				return false
+			}
+		}
+		start = i + 1
+	}
+	return true
+}
+
+func (d *decoder) time(name string, required bool) time.Time {
+	raw := d.fields.get(name)
 	if absent(raw) {
 		if required {
-			d.fail(field, "is required")
+			d.fail(field(name), "is required")
 		}
 		return time.Time{}
 	}
-	s := d.str(field, raw)
+	s := d.str(field(name), raw)
 	if s == "" {
 		if kind(raw) == "a string" {
-			d.fail(field, "is empty")
+			d.fail(field(name), "is empty")
 		}
 		return time.Time{}
 	}
 	t, err := ParseTime(s, d.loc)
 	if err != nil {
-		d.fail(field, "%v", err)
+		d.fail(field(name), "%v", err)
 	}
 	return t
 }
 
 func (d *decoder) image() *Image {
-	raw := d.fields["image"]
+	raw := d.fields.get("image")
 	if absent(raw) {
 		return nil
 	}
-	m := d.object("image", raw)
+	m := d.object(field("image"), raw)
 	if m == nil {
 		return nil
 	}
 	img := &Image{
-		URL:    d.url("image.url", m["url"], true),
-		Type:   mediaType(d.str("image.type", m["type"])),
-		Length: d.count("image.length", m["length"]),
-		Alt:    line(d.str("image.alt", m["alt"])),
+		URL:    d.url(field("image").dot("url"), m.get("url"), true),
+		Type:   mediaType(d.str(field("image").dot("type"), m.get("type"))),
+		Length: d.count(field("image").dot("length"), m.get("length")),
+		Alt:    line(d.str(field("image").dot("alt"), m.get("alt"))),
 	}
 	if img.URL == "" {
 		return nil
@@ -783,32 +949,32 @@ func (d *decoder) image() *Image {
 }
 
 func (d *decoder) enclosures() []Enclosure {
-	raw := d.fields["enclosures"]
+	raw := d.fields.get("enclosures")
 	if absent(raw) {
 		return nil
 	}
 	var out []Enclosure
-	for i, item := range d.list("enclosures", raw) {
-		field := fmt.Sprintf("enclosures[%d]", i)
+	for i, item := range d.list(field("enclosures"), raw) {
+		entry := field("enclosures").at(i)
 		if absent(item) {
 			continue
 		}
-		m := d.object(field, item)
+		m := d.object(entry, item)
 		if m == nil {
 			continue
 		}
 		e := Enclosure{
-			URL:      d.url(field+".url", m["url"], true),
-			Type:     mediaType(d.str(field+".type", m["type"])),
-			Length:   d.count(field+".length", m["length"]),
-			Duration: d.count(field+".duration", m["duration"]),
+			URL:      d.url(entry.dot("url"), m.get("url"), true),
+			Type:     mediaType(d.str(entry.dot("type"), m.get("type"))),
+			Length:   d.count(entry.dot("length"), m.get("length")),
+			Duration: d.count(entry.dot("duration"), m.get("duration")),
 		}
 		if e.Type == "" {
-			switch raw := m["type"]; {
-			case absent(raw) || kind(raw) == "a string" && strings.TrimSpace(Clean(d.str(field+".type", raw))) == "":
-				d.fail(field+".type", "is required (a media type such as audio/mpeg)")
+			switch raw := m.get("type"); {
+			case absent(raw) || kind(raw) == "a string" && strings.TrimSpace(d.cleanStr(entry.dot("type"), raw)) == "":
+				d.fail(entry.dot("type"), "is required (a media type such as audio/mpeg)")
 			case kind(raw) == "a string":
-				d.fail(field+".type", "is not a media type such as audio/mpeg: %q", d.str(field+".type", raw))
+				d.fail(entry.dot("type"), "is not a media type such as audio/mpeg: %q", d.str(entry.dot("type"), raw))
 			} // another kind was reported by str
 		}
 		if e.URL != "" && e.Type != "" {
@@ -829,27 +995,28 @@ func mediaType(s string) string {
 }
 
 func (d *decoder) source() *Source {
-	raw := d.fields["source"]
+	raw := d.fields.get("source")
 	if absent(raw) {
 		return nil
 	}
-	m := d.object("source", raw)
+	m := d.object(field("source"), raw)
 	if m == nil {
 		return nil
 	}
 	s := &Source{
-		Name: line(d.str("source.name", m["name"])),
-		URL:  d.url("source.url", m["url"], false),
+		Name: line(d.str(field("source").dot("name"), m.get("name"))),
+		URL:  d.url(field("source").dot("url"), m.get("url"), false),
 	}
 	if s.Name == "" {
-		d.fail("source.name", "is required when source is given")
+		d.fail(field("source").dot("name"), "is required when source is given")
 		return nil
 	}
 	return s
 }
 
 func (d *decoder) status() Status {
-	s := d.str("status", d.fields["status"])
+	raw := d.fields.get("status")
+	s := d.str(field("status"), raw)
 	switch Status(strings.TrimSpace(s)) {
 	case "", StatusPublished:
 		return StatusPublished
@@ -858,8 +1025,8 @@ func (d *decoder) status() Status {
 	case StatusDeleted:
 		return StatusDeleted
 	}
-	if kind(d.fields["status"]) == "a string" {
-		d.fail("status", "must be published, draft or deleted, got %q", s)
+	if kind(raw) == "a string" {
+		d.fail(field("status"), "must be published, draft or deleted, got %q", s)
 	}
 	return StatusDraft // never publish what we could not read
 }
@@ -884,11 +1051,18 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if n := len(v); n > 0 && v[n-1] == 'z' {
 		v = v[:n-1] + "Z"
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.Truncate(time.Second), nil
+	// No text reads both as an RFC 3339 time and as a local time (which has
+	// no zone), so the layout tried first is only the likelier one.
+	if n := len(v); n > 0 && (v[n-1] == 'Z' || n >= 6 && (v[n-6] == '+' || v[n-6] == '-')) {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t.Truncate(time.Second), nil
+		}
 	}
 	if t, err := time.Parse("2006-01-02T15:04:05.999999999", v); err == nil {
 		return local(t.Truncate(time.Second), loc), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.Truncate(time.Second), nil
 	}
 	return time.Time{}, fmt.Errorf("is not an RFC 3339 time or a local time YYYY-MM-DD HH:MM:SS: %q", s)
 }

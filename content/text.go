@@ -60,21 +60,162 @@ func clean(s string, from int) string {
 }
 
 // line cleans a one-line plain-text value: forbidden characters dropped,
-// runs of white space (new lines included) folded to one space.
+// runs of white space (new lines included) folded to one space. It is
+// strings.Join(strings.Fields(Clean(s)), " "), and returns s itself when
+// that is s.
 func line(s string) string {
-	return strings.Join(strings.Fields(Clean(s)), " ")
+	if folded(s) {
+		return s
+	}
+	f := folder{max: -1, b: make([]byte, 0, len(s))}
+	f.write(s)
+	return f.String()
 }
+
+// folded reports whether line(s) is s: s holds only characters Clean keeps,
+// and no white space but single spaces between other characters.
+func folded(s string) bool {
+	space := true // at the start, a space is not allowed either
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ':
+				if space {
+					return false
+				}
+				space = true
+			case c < ' ':
+				return false
+			default:
+				space = false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || !Allowed(r) || unicode.IsSpace(r) {
+			return false
+		}
+		space = false
+		i += size
+	}
+	return !space || s == ""
+}
+
+// folder writes text as line folds it, in pieces: the characters Clean
+// drops are dropped, runs of white space (unicode.IsSpace, as strings.Fields
+// has it) between other characters become one space, white space at the
+// ends none. With max >= 0 it keeps only the first max characters.
+type folder struct {
+	b     []byte
+	n     int  // characters written
+	max   int  // < 0: no limit
+	space bool // white space since the last character written
+}
+
+func (f *folder) full() bool { return f.max >= 0 && f.n >= f.max }
+
+// spaced marks white space, as a space written would.
+func (f *folder) spaced() { f.space = true }
+
+func (f *folder) write(s string) {
+	for i := 0; i < len(s) && !f.full(); {
+		c := s[i]
+		size := 1
+		if c < utf8.RuneSelf {
+			if c <= ' ' {
+				if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+					f.space = true
+				} // other C0 controls are dropped, as Clean drops them
+				i++
+				continue
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				f.char("\uFFFD") // Clean's replacement for an invalid byte
+				i++
+				continue
+			}
+			if !Allowed(r) {
+				i += size
+				continue
+			}
+			if unicode.IsSpace(r) {
+				f.space = true
+				i += size
+				continue
+			}
+		}
+		f.char(s[i : i+size])
+		i += size
+	}
+}
+
+// char writes one character that is neither white space nor dropped.
+func (f *folder) char(c string) {
+	if f.space && f.n > 0 {
+		f.b = append(f.b, ' ')
+		f.n++
+		if f.full() {
+			return
+		}
+	}
+	f.space = false
+	f.b = append(f.b, c...)
+	f.n++
+}
+
+func (f *folder) String() string { return string(f.b) }
 
 // Text returns the text of an HTML fragment, as a reader would see it:
 // entities decoded, markup and scripts dropped, white space folded.
 func Text(fragment string) string {
+	return textPrefix(fragment, -1)
+}
+
+// textPrefix is the first n characters of Text(fragment), all of it when n
+// is negative. Only as much of the text as it returns is decoded and
+// folded.
+func textPrefix(fragment string, n int) string {
 	if !strings.ContainsAny(fragment, "<&") {
-		return line(fragment)
+		if n < 0 {
+			return line(fragment)
+		}
+		f := folder{max: n, b: make([]byte, 0, min(len(fragment), 4*n))}
+		f.write(fragment)
+		return f.String()
 	}
+	if s, ok := tokenText(fragment, n); ok {
+		return s
+	}
+	s := treeText(fragment)
+	if n >= 0 {
+		s = prefix(s, n)
+	}
+	return s
+}
+
+// prefix is the first n characters of s.
+func prefix(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// treeText is Text as the HTML parser sees the fragment: the tree it
+// builds, walked in document order.
+func treeText(fragment string) string {
 	nodes, err := xhtml.ParseFragment(strings.NewReader(fragment), &xhtml.Node{
 		Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body,
 	})
-	if err != nil { // only reader errors; a strings.Reader has none
+	if err != nil { // a reader error (a strings.Reader has none) or nesting deeper than the parser allows
 		return line(html.UnescapeString(fragment))
 	}
 	var b strings.Builder
@@ -183,6 +324,6 @@ func hangulL(r rune) bool { return r >= 0x1100 && r <= 0x115F || r >= 0xA960 && 
 func hangulV(r rune) bool { return r >= 0x1160 && r <= 0x11A7 || r >= 0xD7B0 && r <= 0xD7C6 }
 func hangulT(r rune) bool { return r >= 0x11A8 && r <= 0x11FF || r >= 0xD7CB && r <= 0xD7FB }
 
-func escapeHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
