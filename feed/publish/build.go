@@ -89,7 +89,8 @@ type Build struct {
 	// ID names this build in the catalog's claim; empty means a random one.
 	ID string
 
-	margin int // members a feed's head keeps beyond the item limit; 0: a default
+	margin   int           // members a feed's head keeps beyond the item limit; 0: a default
+	claimFor time.Duration // how long a claim holds; 0: claimFor
 }
 
 // Report says what a build did.

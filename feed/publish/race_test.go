@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -222,4 +223,108 @@ func bucketObjects(t *testing.T, client *s3.Client, bucket string) map[string][]
 		out[in.Key] = o.Body
 	}
 	return out
+}
+
+// dying stops its build, as a crash would, after n output writes: the
+// writes that went through stay, nothing is committed or released.
+type dying struct {
+	publish.Sink
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (d *dying) allow() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n--
+	if d.n < 0 {
+		d.cancel()
+		return false
+	}
+	return true
+}
+
+func (d *dying) Write(ctx context.Context, o *store.Object) (string, error) {
+	if o.Key != publish.ReportKey && !d.allow() {
+		return "", context.Canceled
+	}
+	return d.Sink.Write(ctx, o)
+}
+
+func (d *dying) Put(ctx context.Context, o *store.Object) (bool, error) {
+	if !d.allow() {
+		return false, context.Canceled
+	}
+	return d.Sink.Put(ctx, o)
+}
+
+func (d *dying) PutIf(ctx context.Context, o *store.Object, ifMatch string) (string, error) {
+	if ctx.Err() != nil { // dead: it releases nothing
+		return "", ctx.Err()
+	}
+	return d.Sink.PutIf(ctx, o, ifMatch)
+}
+
+// A build that dies half-way through writing leaves its claim: until the
+// claim expires other builds are told the catalog is held; then the next
+// build takes it over, renders again every output the claim named, and
+// publishes what a full build publishes.
+func TestDeadBuildIsRepaired(t *testing.T) {
+	site := loadSite(t)
+	articles, out, fresh := t.TempDir(), t.TempDir(), t.TempDir()
+	var docs []doc
+	for i := range 12 {
+		docs = append(docs, article(fmt.Sprintf("a%02d", i), fmt.Sprintf("2024-01-%02dT10:00:00Z", i+1)).
+			with("categories", []string{[]string{"News", "Sport"}[i%2]}).with("tags", []string{"go", "热点"}))
+	}
+	originals := map[string][]byte{}
+	for _, d := range docs {
+		body, _ := json.Marshal(d)
+		originals[d["id"].(string)+".json"] = body
+		writeFile(t, articles, d["id"].(string)+".json", body)
+	}
+	build(t, site, articles, out, day)
+	for i := range 12 { // every feed changes
+		writeDocs(t, articles, docs[i].with("title", fmt.Sprintf("second %d", i)))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: &dying{Sink: store.NewFolder(out), n: 4, cancel: cancel}, Now: day}
+	publish.SetClaimFor(b, 300*time.Millisecond)
+	if _, err := b.Run(ctx); err == nil {
+		t.Fatal("the dying build succeeded")
+	}
+
+	// The publisher takes the change back: the documents are as the
+	// catalog knows them, so only the claim tells the next build that the
+	// dead one's outputs are not the catalog's.
+	for name, body := range originals {
+		writeFile(t, articles, name, body)
+	}
+	next := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day}
+	if _, err := next.Run(context.Background()); !errors.Is(err, catalog.ErrBusy) {
+		t.Fatalf("a build while the dead build's claim holds: %v, want ErrBusy", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	rep, err := next.Run(context.Background())
+	if err != nil {
+		t.Fatalf("the build after the claim expired: %v", err)
+	}
+	if len(rep.Written) == 0 {
+		t.Fatal("the repairing build wrote nothing")
+	}
+	build(t, site, articles, fresh, day)
+	got, want := outputs(t, out), outputs(t, fresh)
+	delete(got, publish.ReportKey)
+	delete(want, publish.ReportKey)
+	if !slices.Equal(sorted(keysOf(got)), sorted(keysOf(want))) {
+		t.Fatalf("files: %v, want %v", sorted(keysOf(got)), sorted(keysOf(want)))
+	}
+	for k, body := range want {
+		if !bytes.Equal(got[k], body) {
+			t.Errorf("%s differs from a build from scratch", k)
+		}
+	}
 }

@@ -208,7 +208,11 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		}
 	}
 	keys = append(keys, layout.OPML, layout.Index)
-	if err := st.Claim(ctx, b.buildID(), time.Now(), time.Now().Add(claimFor), keys); err != nil {
+	hold := claimFor
+	if b.claimFor > 0 {
+		hold = b.claimFor
+	}
+	if err := st.Claim(ctx, b.buildID(), time.Now(), time.Now().Add(hold), keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	out := &outbox{b: b, compare: compare}
