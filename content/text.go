@@ -51,10 +51,24 @@ func clean(s string, from int) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	b.WriteString(s[:from])
-	for _, r := range s[from:] { // ranging yields U+FFFD for invalid bytes
-		if Allowed(r) {
-			b.WriteRune(r)
+	for i := from; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < utf8.RuneSelf {
+			j := i + 1
+			for j < len(s) && s[j] >= 0x20 && s[j] < utf8.RuneSelf {
+				j++
+			}
+			b.WriteString(s[i:j])
+			i = j
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError) // an invalid byte
+		case Allowed(r):
+			b.WriteString(s[i : i+size])
+		}
+		i += size
 	}
 	return b.String()
 }
