@@ -524,7 +524,7 @@ func (s *State) Release(ctx context.Context) error {
 
 // MaxJournal is how large the head's journal may grow (as JSON) before a
 // commit writes the shards it touches instead.
-const MaxJournal = 256 << 10
+const MaxJournal = 128 << 10
 
 // Commit makes this build's changes the catalog's state, conditionally on
 // the head this build claimed (see Claim); the head is committed without
