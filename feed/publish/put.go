@@ -16,8 +16,10 @@ import (
 	"github.com/feedpub/feedpub/feed/layout"
 )
 
-// claimFor is how long a build may hold the catalog: longer than the build
-// function's timeout, so that a claim outlives only a build that died.
+// claimFor is how long a build without a deadline may hold the catalog
+// (one with a deadline, as in Lambda, holds it until just past that):
+// longer than any build runs, so that a claim outlives only a build that
+// died.
 const claimFor = 20 * time.Minute
 
 // pages renders the index page and the OPML list from the feed list, and

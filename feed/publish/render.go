@@ -208,11 +208,16 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		}
 	}
 	keys = append(keys, layout.OPML, layout.Index)
-	hold := claimFor
-	if b.claimFor > 0 {
-		hold = b.claimFor
+	// A claim outlives its build only if the build died: in Lambda, just
+	// past the invocation's deadline.
+	expires := time.Now().Add(claimFor)
+	if dl, ok := ctx.Deadline(); ok {
+		expires = dl.Add(30 * time.Second)
 	}
-	if err := st.Claim(ctx, b.buildID(), time.Now(), time.Now().Add(hold), keys); err != nil {
+	if b.claimFor > 0 {
+		expires = time.Now().Add(b.claimFor)
+	}
+	if err := st.Claim(ctx, b.buildID(), time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	out := &outbox{b: b, compare: compare}
