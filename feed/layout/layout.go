@@ -14,6 +14,7 @@
 //	build-report.json               the last build's report (written, never served)
 //	.feedpub/catalog/head.json      the catalog's head: what every build starts from
 //	.feedpub/catalog/{family}/...   catalog shards (content/catalog names them)
+//	.feedpub/fanout/{build}/{n}     batches of feeds a build sent to workers, and their results
 //	.rebuild/{signature}            replay claims of the rebuild endpoint
 package layout
 
@@ -36,6 +37,7 @@ const (
 	CatalogDir  = StateDir + "catalog/"
 	CatalogHead = CatalogDir + "head.json"
 	ClaimsDir   = ".rebuild/"
+	FanOutDir   = StateDir + "fanout/" // batches of a build that fans out, and their results
 )
 
 // Exts are the feed formats' file extensions, in the order every feed is

@@ -89,6 +89,10 @@ type Build struct {
 	// ID names this build in the catalog's claim; empty means a random one.
 	ID string
 
+	// FanOut, when set, renders builds with many feeds to render on
+	// workers (see FanOut).
+	FanOut *FanOut
+
 	margin   int           // members a feed's head keeps beyond the item limit; 0: a default
 	claimFor time.Duration // how long a claim holds; 0: claimFor
 }

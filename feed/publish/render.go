@@ -217,38 +217,18 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if b.claimFor > 0 {
 		expires = time.Now().Add(b.claimFor)
 	}
-	if err := st.Claim(ctx, b.buildID(), time.Now(), expires, keys); err != nil {
+	id := b.buildID()
+	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	out := &outbox{b: b, compare: compare}
-	r := &renderer{b: b, items: ap.items, entrants: map[string]feed.Items{}}
-	work := make(chan *job)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				if err := r.render(ctx, j, out); err != nil {
-					select {
-					case errc <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for _, j := range pl.jobs {
-		work <- j
-	}
-	close(work)
-	wg.Wait()
 	var errs []error
-	select {
-	case err := <-errc:
+	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
+		if err := b.fanOut(ctx, id, pl, out); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := b.renderAll(ctx, ap, pl, out); err != nil {
 		errs = append(errs, err)
-	default:
 	}
 	h := &st.Head
 	if len(errs) == 0 {
@@ -277,6 +257,39 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		return err
 	}
 	return nil
+}
+
+// renderAll renders the plan's feeds here, a few at a time.
+func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox) error {
+	r := &renderer{b: b, items: ap.items, entrants: map[string]feed.Items{}}
+	work := make(chan *job)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				if err := r.render(ctx, j, out); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, j := range pl.jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
 }
 
 // renderer renders feeds from items: those of the documents read, those

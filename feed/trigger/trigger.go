@@ -44,6 +44,9 @@ type Handler struct {
 	// "articles/"; other keys trigger nothing.
 	ArticlePrefix string
 	Log           *slog.Logger
+	// Work renders one batch of feeds a build fanned out (an SQS message
+	// of the fan-out queue); nil when this function is no worker.
+	Work func(ctx context.Context, msg []byte) error
 }
 
 // Result is what an invocation returns: the report of the build it ran, or
@@ -165,15 +168,24 @@ func (h *Handler) sqs(ctx context.Context, ev events.SQSEvent) events.SQSEventRe
 	for _, m := range ev.Records {
 		var s3ev events.S3Event
 		var probe struct {
-			Event string `json:"Event"`
+			Event  string          `json:"Event"`
+			FanOut json.RawMessage `json:"fanout"`
 		}
+		_ = json.Unmarshal([]byte(m.Body), &probe)
 		switch {
+		case probe.FanOut != nil && h.Work != nil:
+			if err := h.Work(ctx, []byte(m.Body)); err != nil && !errors.Is(err, publish.ErrClaimGone) {
+				h.logger().ErrorContext(ctx, "fan-out batch failed", "messageId", m.MessageId, "err", err)
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			} else if err != nil {
+				h.logger().WarnContext(ctx, "fan-out batch dropped", "messageId", m.MessageId, "err", err)
+			}
 		case json.Unmarshal([]byte(m.Body), &s3ev) == nil && len(s3ev.Records) > 0:
 			if k := h.keys(s3ev); len(k) > 0 {
 				wanting = append(wanting, m.MessageId)
 				keys = append(keys, k...)
 			}
-		case json.Unmarshal([]byte(m.Body), &probe) == nil && probe.Event == "s3:TestEvent":
+		case probe.Event == "s3:TestEvent":
 			// sent once when the notification is configured: nothing to do
 		default:
 			h.logger().ErrorContext(ctx, "sqs message is not an s3 event", "messageId", m.MessageId)

@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/trigger"
@@ -31,11 +36,23 @@ func runLambda() {
 				return nil, err
 			}
 			b.Keys, b.Full = job.Keys, job.Full
+			if b.FanOut, err = fanOut(ctx); err != nil {
+				return nil, err
+			}
 			if os.Getenv("FEEDPUB_ALLOW_RETRACTION") == "1" {
 				b.MaxRetraction = -1
 			}
 			return b.Run(ctx)
 		},
+	}
+	// A worker renders batches of feeds for builds that fan out.
+	h.Work = func(ctx context.Context, msg []byte) error {
+		b, err := configure(ctx, os.Getenv("FEEDPUB_ARTICLES"), os.Getenv("FEEDPUB_SITE"),
+			os.Getenv("FEEDPUB_OUT"), os.Getenv("FEEDPUB_BASE_URL"), os.Getenv("FEEDPUB_NOW"))
+		if err != nil {
+			return err
+		}
+		return b.Work(ctx, msg)
 	}
 	lambda.StartHandlerFunc(func(ctx context.Context, event json.RawMessage) (any, error) {
 		return h.Handle(ctx, event)
@@ -55,4 +72,31 @@ func articlePrefix(location string) string {
 		return ""
 	}
 	return prefix + "/"
+}
+
+// fanOut configures fan-out from FEEDPUB_FANOUT_QUEUE (the workers' SQS
+// queue URL; unset: every build renders in place) and FEEDPUB_FANOUT_ABOVE
+// (feeds to render past which a build fans out; default 500).
+func fanOut(ctx context.Context) (*publish.FanOut, error) {
+	queue := os.Getenv("FEEDPUB_FANOUT_QUEUE")
+	if queue == "" {
+		return nil, nil
+	}
+	above := 500
+	if v := os.Getenv("FEEDPUB_FANOUT_ABOVE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("FEEDPUB_FANOUT_ABOVE: %q is not a number of feeds", v)
+		}
+		above = n
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fan-out: aws config: %w", err)
+	}
+	client := sqs.NewFromConfig(cfg)
+	return &publish.FanOut{Above: above, Send: func(ctx context.Context, body []byte) error {
+		_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(body))})
+		return err
+	}}, nil
 }
