@@ -11,6 +11,8 @@ export PATH := $(TOOLS):$(PATH)
 STATICCHECK_VERSION := v0.7.0
 VERSITYGW_VERSION   := v1.8.0
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
+LOCAL_SQS_VERSION   := 2.0.2
+NODE_TOOLS          := $(CURDIR)/.tools/node/node_modules
 FUZZTIME ?= 10s
 
 .PHONY: run build-site test tools lint unit fuzz bench clean build-BuildFunction build-ServeFunction deploy
@@ -59,7 +61,7 @@ lint: tools
 
 # What the tests need, installed on a fresh machine: Go tools into .tools/bin,
 # Debian packages with apt-get when run as root.
-tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie
+tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TOOLS)/local-aws-sqs
 	@command -v xmllint >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; \
@@ -73,6 +75,12 @@ $(TOOLS)/staticcheck:
 # versitygw: an S3-compatible server (Apache-2.0); takes a few minutes to build once.
 $(TOOLS)/versitygw:
 	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+# local-aws-sqs (MIT): an SQS-compatible server in Node for the fan-out test,
+# started by functions/e2e/testdata/local-sqs.cjs.
+$(NODE_TOOLS)/local-aws-sqs:
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (Debian: nodejs npm)"; exit 1; }
+	npm install --prefix $(CURDIR)/.tools/node --no-audit --no-fund --silent --save-exact local-aws-sqs@$(LOCAL_SQS_VERSION)
 
 # The AWS Lambda Runtime Interface Emulator, to run the bootstrap binaries.
 $(TOOLS)/aws-lambda-rie:

@@ -75,27 +75,33 @@ func articlePrefix(location string) string {
 }
 
 // fanOut configures fan-out from FEEDPUB_FANOUT_QUEUE (the workers' SQS
-// queue URL; unset: every build renders in place) and FEEDPUB_FANOUT_ABOVE
-// (feeds to render past which a build fans out; default 500).
+// queue URL; unset: every build renders in place), FEEDPUB_FANOUT_ABOVE
+// (feeds to render past which a build fans out; default 500) and
+// FEEDPUB_FANOUT_BATCH (feeds a message; default 100).
 func fanOut(ctx context.Context) (*publish.FanOut, error) {
 	queue := os.Getenv("FEEDPUB_FANOUT_QUEUE")
 	if queue == "" {
 		return nil, nil
 	}
-	above := 500
-	if v := os.Getenv("FEEDPUB_FANOUT_ABOVE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("FEEDPUB_FANOUT_ABOVE: %q is not a number of feeds", v)
+	above, batch := 500, 100
+	for _, v := range []struct {
+		name string
+		to   *int
+	}{{"FEEDPUB_FANOUT_ABOVE", &above}, {"FEEDPUB_FANOUT_BATCH", &batch}} {
+		if s := os.Getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s: %q is not a number of feeds", v.name, s)
+			}
+			*v.to = n
 		}
-		above = n
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fan-out: aws config: %w", err)
 	}
 	client := sqs.NewFromConfig(cfg)
-	return &publish.FanOut{Above: above, Send: func(ctx context.Context, body []byte) error {
+	return &publish.FanOut{Above: above, Batch: batch, Send: func(ctx context.Context, body []byte) error {
 		_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(body))})
 		return err
 	}}, nil
