@@ -15,7 +15,7 @@ LOCAL_SQS_VERSION   := 2.0.2
 NODE_TOOLS          := $(CURDIR)/.tools/node/node_modules
 FUZZTIME ?= 10s
 
-.PHONY: run build-site test tools lint unit fuzz bench clean build-BuildFunction build-ServeFunction deploy
+.PHONY: run build-site test tools lint unit fuzz bench clean build-BuildFunction build-WorkerFunction build-ServeFunction deploy
 
 run: build-site
 	@echo
@@ -105,6 +105,9 @@ LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.n
 build-BuildFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it (see infra/README.md)"; exit 1; }
 	$(LAMBDA_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/build
+
+# The fan-out worker is the build binary (feed/trigger hands it the batches).
+build-WorkerFunction: build-BuildFunction
 
 build-ServeFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it (see infra/README.md)"; exit 1; }

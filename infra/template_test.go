@@ -62,7 +62,7 @@ const (
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 )
 
-var functions = []string{"BuildFunction", "ServeFunction"}
+var functions = []string{"BuildFunction", "WorkerFunction", "ServeFunction"}
 
 // newerThanGoformation lists properties that goformation v7.14.9's generated
 // structs predate: its strict decoding would reject them, so they are
@@ -660,8 +660,9 @@ func TestMakefileBuildsBootstraps(t *testing.T) {
 	}
 	s := load(t, nil)
 	packages := map[string]string{
-		"BuildFunction": "github.com/feedpub/feedpub/functions/build",
-		"ServeFunction": "github.com/feedpub/feedpub/functions/serve",
+		"BuildFunction":  "github.com/feedpub/feedpub/functions/build",
+		"WorkerFunction": "github.com/feedpub/feedpub/functions/build",
+		"ServeFunction":  "github.com/feedpub/feedpub/functions/serve",
 	}
 	for _, id := range functions {
 		t.Run(id, func(t *testing.T) {
@@ -873,6 +874,14 @@ func TestEnvironment(t *testing.T) {
 			content, feeds := s.mustName(t, "ContentBucket"), s.mustName(t, "FeedsBucket")
 			want := map[string]map[string]string{
 				"BuildFunction": {
+					"FEEDPUB_ARTICLES":     "s3://" + content + "/articles",
+					"FEEDPUB_SITE":         "s3://" + content + "/config/site.yaml",
+					"FEEDPUB_OUT":          "s3://" + feeds + "/",
+					"FEEDPUB_BASE_URL":     tt.baseURL(s),
+					"FEEDPUB_FANOUT_QUEUE": fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, account, s.mustName(t, "FanOutQueue")),
+					"FEEDPUB_FANOUT_ABOVE": "500",
+				},
+				"WorkerFunction": {
 					"FEEDPUB_ARTICLES": "s3://" + content + "/articles",
 					"FEEDPUB_SITE":     "s3://" + content + "/config/site.yaml",
 					"FEEDPUB_OUT":      "s3://" + feeds + "/",
@@ -1518,3 +1527,56 @@ func deref[T any](p *T) T {
 func isTrue(p *bool) bool { return p != nil && *p }
 
 func keys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
+
+// Fan-out: the build sends batches to FanOutQueue and nothing else; the
+// worker is fed by it alone, reports failures per message, and the queue
+// keeps a received batch hidden longer than a worker may run.
+func TestFanOut(t *testing.T) {
+	s := load(t, nil)
+	queue := s.mustARN(t, "FanOutQueue")
+	var sends []statement
+	for _, st := range s.statements(t) {
+		for _, a := range st.actions {
+			if strings.EqualFold(a, "sqs:SendMessage") && st.owner == "BuildFunction" {
+				sends = append(sends, st)
+			}
+		}
+	}
+	if len(sends) != 1 || !reflect.DeepEqual(sends[0].resources, []string{queue}) || sends[0].effect != "Allow" {
+		t.Errorf("BuildFunction sqs:SendMessage: got %+v, want one Allow on %s", sends, queue)
+	}
+	var events []map[string]any
+	for _, e := range dig(s.props(t, "WorkerFunction"), "Events").(map[string]any) {
+		events = append(events, e.(map[string]any))
+	}
+	if len(events) != 1 || dig(events[0], "Type") != "SQS" || dig(events[0], "Properties", "Queue") != queue {
+		t.Fatalf("WorkerFunction events: got %v, want one SQS event on %s", events, queue)
+	}
+	if got, _ := dig(events[0], "Properties", "FunctionResponseTypes").([]any); !slices.Contains(got, any("ReportBatchItemFailures")) {
+		t.Errorf("WorkerFunction FunctionResponseTypes: got %v, want ReportBatchItemFailures", got)
+	}
+	q, err := s.typed.GetSQSQueueWithName("FanOutQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := s.typed.GetServerlessFunctionWithName("WorkerFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.VisibilityTimeout == nil || worker.Timeout == nil || *q.VisibilityTimeout < 6**worker.Timeout {
+		t.Errorf("FanOutQueue VisibilityTimeout %v: want at least 6 x WorkerFunction Timeout %v", deref(q.VisibilityTimeout), deref(worker.Timeout))
+	}
+	if q.RedrivePolicy == nil {
+		t.Error("FanOutQueue: no dead-letter queue")
+	}
+	for _, st := range s.statements(t) {
+		if st.owner != "WorkerFunction" {
+			continue
+		}
+		for _, a := range st.actions {
+			if strings.EqualFold(a, "s3:DeleteObject") || strings.HasPrefix(strings.ToLower(a), "lambda:") || strings.HasPrefix(strings.ToLower(a), "sqs:") {
+				t.Errorf("WorkerFunction %s: %s is more than a worker needs", st.sid, a)
+			}
+		}
+	}
+}
