@@ -21,6 +21,7 @@ type State struct {
 	dir     string // key prefix, e.g. ".feedpub/"
 	version string // of the head as read; "" when there was none
 	fresh   bool   // the head read was of no use: no facts are known
+	before  int    // articles visible by the head as read, whatever its version
 
 	mu     sync.Mutex
 	shards map[string][]*shard // by family; nil entries not loaded yet
@@ -52,6 +53,7 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 			return nil, fmt.Errorf("catalog: read head %s: %w", dir+headKey, err)
 		}
 	}
+	s.before = s.Head.Counts.Published
 	if s.Head.Format != FormatVersion || s.Head.Site != site || s.Head.Renderer != renderer {
 		s.reset(site, renderer, 1)
 		s.fresh = true
@@ -66,6 +68,12 @@ const headKey = "catalog/head.json"
 // Fresh reports whether the catalog holds no document: a first build, or
 // one after a change of format, site or renderer.
 func (s *State) Fresh() bool { return s.fresh }
+
+// VisibleBefore is how many articles the feeds showed by the head as it was
+// read, even when the catalog was of no use (another site definition or
+// renderer) or was reset for a full build: what a guard against mass
+// retraction compares with.
+func (s *State) VisibleBefore() int { return s.before }
 
 // Existed reports whether the store held a catalog head when it was opened
 // (of any version).

@@ -32,7 +32,7 @@ func newApply(s *feed.Site, st *catalog.State, now time.Time, margin int) *apply
 		margin = max(10, s.Limit/5)
 	}
 	return &apply{site: s, st: st, now: now, touched: map[string]bool{}, changed: map[string]*catalog.Feed{},
-		before: st.Head.Counts.Published, cap: s.Limit + margin}
+		before: st.VisibleBefore(), cap: s.Limit + margin}
 }
 
 func (ap *apply) run(ctx context.Context, docs []*fetched, removed []string) error {

@@ -743,3 +743,71 @@ func TestRetiresWithoutReport(t *testing.T) {
 		t.Errorf("retired feed still holds %d items", len(got))
 	}
 }
+
+// A build that would take most of the visible articles out of the feeds at
+// once — a wrong folder, an empty bucket, a broken export — publishes
+// nothing and says why, whatever kind of build it is, unless told to go
+// ahead; smaller deletions, and any on a small site, go through.
+func TestRunRetractionGuard(t *testing.T) {
+	site := loadSite(t)
+	for _, tt := range []struct {
+		name           string
+		total, deleted int
+		full, allow    bool
+		otherSite      bool // the site file changed too: the catalog is of no use
+		wantErr        bool
+	}{
+		{name: "most deleted", total: 30, deleted: 20, wantErr: true},
+		{name: "most deleted, -full", total: 30, deleted: 20, full: true, wantErr: true},
+		{name: "most deleted with a new site file", total: 30, deleted: 20, otherSite: true, wantErr: true},
+		{name: "most deleted, allowed", total: 30, deleted: 20, allow: true},
+		{name: "a few deleted", total: 30, deleted: 5},
+		{name: "small site", total: 10, deleted: 9},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			articles, out := t.TempDir(), t.TempDir()
+			for i := range tt.total {
+				writeDocs(t, articles, article(fmt.Sprintf("a%02d", i), fmt.Sprintf("2024-01-%02dT10:00:00Z", 1+i%28)))
+			}
+			build(t, site, articles, out, day)
+			before := everything(t, out)
+			for i := range tt.deleted {
+				if err := os.Remove(filepath.Join(articles, fmt.Sprintf("a%02d.json", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := site
+			if tt.otherSite {
+				c := *site
+				c.Title = "Renamed"
+				s = &c
+			}
+			b := &publish.Build{Site: s, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day, Full: tt.full}
+			if tt.allow {
+				b.MaxRetraction = -1
+			}
+			rep, err := b.Run(context.Background())
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				if rep.Articles.Published != tt.total-tt.deleted {
+					t.Errorf("published %d, want %d", rep.Articles.Published, tt.total-tt.deleted)
+				}
+				return
+			}
+			if !errors.Is(err, publish.ErrRetraction) {
+				t.Fatalf("Run: got %v, want ErrRetraction", err)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("%d of %d", tt.deleted, tt.total)) {
+				t.Errorf("error %q does not say how many would leave", err)
+			}
+			after := everything(t, out)
+			for key, body := range before {
+				if !bytes.Equal(after[key], body) {
+					t.Errorf("%s changed: the refused build published", key)
+				}
+			}
+		})
+	}
+}
