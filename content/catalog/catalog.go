@@ -328,6 +328,9 @@ var (
 	// ErrLost: the head changed under this build (another build committed
 	// or took over); nothing of it was committed.
 	ErrLost = errors.New("catalog: another build changed the catalog first")
+	// ErrCorrupt: a shard the head names is missing or unreadable; only a
+	// full build can make the catalog again.
+	ErrCorrupt = errors.New("catalog: a shard is missing or unreadable")
 )
 
 type shardFile[T any] struct {

@@ -49,8 +49,10 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 		return nil, fmt.Errorf("catalog: read head: %w", err)
 	default:
 		s.version = obj.Version
-		if err := json.Unmarshal(obj.Body, &s.Head); err != nil {
-			return nil, fmt.Errorf("catalog: read head %s: %w", dir+headKey, err)
+		if json.Unmarshal(obj.Body, &s.Head) != nil {
+			// A head no build could have written: start afresh (the next
+			// commit replaces it), rather than never publish again.
+			s.Head = Head{}
 		}
 	}
 	s.before = s.Head.Counts.Published
@@ -138,6 +140,9 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 	if slot := s.Head.Slots[fam][i]; slot >= 0 {
 		key := s.dir + ShardKey(fam, i, slot)
 		obj, err := s.st.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, key)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("catalog: read %s: %w", key, err)
 		}
@@ -145,7 +150,7 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 		case FamilyDocs:
 			docs, err := decodeShard[*Doc](key, obj.Body)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 			}
 			for _, d := range docs {
 				sh.docs[d.Key] = d
@@ -153,7 +158,7 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 		case FamilyIDs:
 			ids, err := decodeShard[idEntry](key, obj.Body)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 			}
 			for _, e := range ids {
 				sh.ids[e.ID] = e.Keys
@@ -161,7 +166,7 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 		case FamilyFeeds:
 			feeds, err := decodeShard[*Feed](key, obj.Body)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 			}
 			for _, f := range feeds {
 				sh.feeds[f.Name] = f

@@ -148,8 +148,14 @@ type FeedReport struct {
 func (b *Build) Run(ctx context.Context) (*Report, error) {
 	for attempt := 0; ; attempt++ {
 		rep, err := b.run(ctx)
-		if errors.Is(err, catalog.ErrLost) && attempt < 4 {
+		switch {
+		case errors.Is(err, catalog.ErrLost) && attempt < 4:
 			continue
+		case errors.Is(err, catalog.ErrCorrupt) && !b.Full:
+			// The catalog cannot be read: make it again from the documents.
+			full := *b
+			full.Full = true
+			return full.Run(ctx)
 		}
 		return rep, err
 	}

@@ -811,3 +811,62 @@ func TestRunRetractionGuard(t *testing.T) {
 		})
 	}
 }
+
+// A catalog someone damaged — a head that is not JSON, a shard gone or
+// garbled — never stops publishing: the build makes the catalog again
+// from the documents, and publishes what a build from scratch does.
+func TestRunRecoversFromADamagedCatalog(t *testing.T) {
+	site := loadSite(t)
+	for _, damage := range []struct {
+		name string
+		do   func(t *testing.T, state string)
+	}{
+		{"head not JSON", func(t *testing.T, state string) {
+			writeFile(t, state, "head.json", []byte("{garbage"))
+		}},
+		{"a shard gone", func(t *testing.T, state string) {
+			shards, _ := filepath.Glob(filepath.Join(state, "docs", "*"))
+			if len(shards) == 0 {
+				t.Fatal("no document shard to remove")
+			}
+			for _, s := range shards {
+				if err := os.Remove(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"a shard garbled", func(t *testing.T, state string) {
+			shards, _ := filepath.Glob(filepath.Join(state, "feeds", "*"))
+			if len(shards) == 0 {
+				t.Fatal("no feed shard to garble")
+			}
+			for _, s := range shards {
+				if err := os.WriteFile(s, []byte("not gob"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	} {
+		t.Run(damage.name, func(t *testing.T) {
+			articles, out, fresh := t.TempDir(), t.TempDir(), t.TempDir()
+			writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"News"}), article("b", "2024-01-02T10:00:00Z"))
+			build(t, site, articles, out, day)
+			damage.do(t, filepath.Join(out, ".feedpub", "catalog"))
+			writeDocs(t, articles, article("c", "2024-01-03T10:00:00Z").with("categories", []string{"News"}))
+			build(t, site, articles, out, day)
+			build(t, site, articles, fresh, day)
+			got, want := outputs(t, out), outputs(t, fresh)
+			delete(got, publish.ReportKey)
+			delete(want, publish.ReportKey)
+			for k, body := range want {
+				if !bytes.Equal(got[k], body) {
+					t.Errorf("%s differs from a build from scratch", k)
+				}
+			}
+			// And the catalog is whole again: the next build is incremental.
+			if rep := build(t, site, articles, out, day); rep.Mode != "incremental" {
+				t.Errorf("the build after the repair: mode %s, want incremental", rep.Mode)
+			}
+		})
+	}
+}
