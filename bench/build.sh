@@ -245,6 +245,7 @@ END {
 
 echo
 echo "Medians of the counted runs; CPU = user + sys; peak RSS = the process's maximum resident set."
+echo "Load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) ($(nproc) CPUs; wall times above that count are stretched by other work)."
 echo "Feeds: feedpub writes each feed as RSS, Atom and JSON Feed (×3 files); Hugo writes RSS only (index.xml)."
 awk '$5 != 50 {printf "note: %s articles, %s, %s: %s items in the home feed\n", $1, $2, $3, $5}' "$work/feeds.txt"
 

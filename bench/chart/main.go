@@ -123,8 +123,8 @@ func readSeries(r io.Reader) ([]series, error) {
 // Layout, in SVG user units (pixels).
 const (
 	width       = 1000
-	height      = 500
-	panelTop    = 80
+	height      = 520
+	panelTop    = 100
 	panelHeight = 300
 	panelWidth  = 370
 	marginLeft  = 80
@@ -186,7 +186,7 @@ func draw(all []series, title, note string) string {
 		y := newLogAxis(ys, panelTop+panelHeight, panelTop)
 		bottom, top, right := float64(panelTop+panelHeight), float64(panelTop), left+panelWidth
 
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="15" font-weight="bold" text-anchor="middle">%s</text>`+"\n", left+panelWidth/2, panelTop-12, esc(pn.title))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="15" font-weight="bold" text-anchor="middle">%s</text>`+"\n", left+panelWidth/2, panelTop-18, esc(pn.title))
 		// grid and ticks
 		for _, t := range y.ticks() {
 			py := y.at(t)
