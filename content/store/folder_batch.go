@@ -99,6 +99,29 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 	})
 	dirs = slices.DeleteFunc(dirs, func(dir string) bool { return dirErr[dir] != nil })
 	plan := planSync(r, dirs, f.fsyncEach, f.onSync)
+	// Each directory opened once: files are then made and renamed by
+	// their base names, without resolving every path element again for
+	// every file (os.Root opens each element it walks).
+	subs := map[string]*os.Root{".": r}
+	for _, dir := range dirs {
+		if dir == "." {
+			continue
+		}
+		sub, err := r.OpenRoot(dir)
+		if err != nil {
+			dirErr[dir] = rootErr(err)
+			continue
+		}
+		defer sub.Close()
+		subs[dir] = sub
+	}
+	todo = slices.DeleteFunc(todo, func(i int) bool {
+		if err := dirErr[path.Dir(objs[i].Key)]; err != nil {
+			fail(i, err)
+			return true
+		}
+		return false
+	})
 
 	// 1. The temporary files.
 	tmps := make([]string, len(objs))
@@ -110,9 +133,10 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 		i := todo[n]
 		o := objs[i]
 		tmp := tempName(o.Key)
+		sub := subs[path.Dir(o.Key)]
 		f.count(opPut)
-		if err := plan.writeFile(tmp, o.Body); err != nil {
-			_ = r.Remove(tmp)
+		if err := plan.writeFileIn(sub, tmp, o.Body); err != nil {
+			_ = sub.Remove(path.Base(tmp))
 			fail(i, rootErr(err))
 			return
 		}
@@ -154,8 +178,9 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 	}
 	parallel(len(keys), func(k int) {
 		for _, i := range keys[k] {
-			if err := r.Rename(tmps[i], objs[i].Key); err != nil {
-				_ = r.Remove(tmps[i])
+			sub := subs[path.Dir(objs[i].Key)]
+			if err := sub.Rename(path.Base(tmps[i]), path.Base(objs[i].Key)); err != nil {
+				_ = sub.Remove(path.Base(tmps[i]))
 				fail(i, rootErr(err))
 			}
 		}
@@ -216,14 +241,14 @@ func (b *batchSync) note(call, name string) {
 	}
 }
 
-// writeFile creates the temporary file name, synced if its directory's
-// filesystem is not synced whole.
-func (b *batchSync) writeFile(name string, body []byte) error {
+// writeFileIn creates the temporary file name (a key's path) by its base
+// name in sub, the root of its directory; synced as writeFile says.
+func (b *batchSync) writeFileIn(sub *os.Root, name string, body []byte) error {
 	sync := b.fsync[path.Dir(name)]
 	if sync {
 		b.note("fsync", name)
 	}
-	return writeFile(b.r, name, body, sync)
+	return writeFile(sub, path.Base(name), body, sync)
 }
 
 // beforeRename makes the temporary files' bytes durable where they were
