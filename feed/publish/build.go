@@ -45,6 +45,7 @@ type Sink interface {
 	Put(ctx context.Context, o *store.Object) (changed bool, err error)
 	Write(ctx context.Context, o *store.Object) (version string, err error)
 	PutIf(ctx context.Context, o *store.Object, ifMatch string) (version string, err error)
+	Delete(ctx context.Context, key string) error
 }
 
 // ReportKey is where the build report is written; it is never served.
@@ -215,7 +216,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	// report's write alone.
 	// A dead build's claim is cleared; a listing that had to read files
 	// again for their times is recorded, so that the next one need not.
-	headChanged := st.Head.Claim != nil || mode == "full" || sc.racy > 0
+	headChanged := st.Head.Claim != nil || mode == "full" || sc.racy > 0 || len(pl.orphans) > 0
 	if len(pl.jobs) > 0 || st.Dirty() || headChanged {
 		// Outputs of a store whose catalog tells nothing of them are
 		// compared with what the store holds; all others are known.
@@ -228,7 +229,11 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 		// a listing build, which reads every document shard anyway, folds
 		// the journal into the shards.
 		if err := st.Commit(ctx, mode != "event"); err != nil {
-			return nil, fmt.Errorf("publish: commit: %w", err)
+			err = fmt.Errorf("publish: commit: %w", err)
+			if !errors.Is(err, catalog.ErrLost) {
+				err = errors.Join(err, release(ctx, st))
+			}
+			return nil, err
 		}
 	}
 	b.finish(st, rep)
@@ -240,6 +245,18 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 		return rep, fmt.Errorf("publish: report: %w", err)
 	}
 	return rep, nil
+}
+
+// release ends the build's claim after a failure, so that the next build
+// goes ahead at once and renders again what this one wrote. It runs even
+// when the build's context is done (a deadline is a common failure).
+func release(ctx context.Context, st *catalog.State) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := st.Release(ctx); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
 }
 
 // siteHash names the site definition: a change of any setting renders

@@ -3,7 +3,9 @@ package publish
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +73,10 @@ type batchResult struct {
 
 func resultKey(batchKey string) string { return batchKey + ".done" }
 
+// claimMargin is how long before its build's claim expires a worker stops
+// writing: longer than one batch of writes takes.
+const claimMargin = 30 * time.Second
+
 // fanOut renders the plan's jobs on workers and waits for them.
 func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) error {
 	size := b.FanOut.Batch
@@ -86,6 +92,9 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 		jobs []*job
 	}
 	var batches []sent
+	var nonce [4]byte
+	_, _ = rand.Read(nonce[:])
+	dir := layout.FanOutDir + id + "-" + hex.EncodeToString(nonce[:]) + "/" // never an earlier attempt's results
 	for start := 0; start < len(pl.jobs); start += size {
 		jobs := pl.jobs[start:min(start+size, len(pl.jobs))]
 		bt := batch{Build: id, Compare: out.compare}
@@ -96,7 +105,7 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 		if err := gob.NewEncoder(&buf).Encode(bt); err != nil {
 			return fmt.Errorf("publish: fan-out: %w", err)
 		}
-		key := layout.FanOutDir + id + "/" + strconv.Itoa(len(batches))
+		key := dir + strconv.Itoa(len(batches))
 		if _, err := b.Out.Write(ctx, &store.Object{Key: key, Body: buf.Bytes(), CacheControl: "no-store"}); err != nil {
 			return fmt.Errorf("publish: fan-out: %w", err)
 		}
@@ -117,9 +126,8 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 				}
 				break
 			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("publish: fan-out: %w", err)
-			}
+			// Not there yet, or a store error that may pass: look again
+			// until the build's deadline.
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("publish: fan-out: waiting for %s: %w", s.key, ctx.Err())
@@ -164,18 +172,27 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	if bt.Build != m.FanOut.Build {
 		return fmt.Errorf("publish: work: %s belongs to build %s", m.FanOut.Batch, bt.Build)
 	}
-	head, err := b.Out.Get(ctx, layout.CatalogHead)
-	if err != nil {
-		return fmt.Errorf("publish: work: %w", err)
+	// The build must hold the catalog for a while yet, before every write:
+	// once its claim is gone or about to expire, another build may take
+	// over, and nothing this worker renders may land over its outputs.
+	held := func(ctx context.Context) error {
+		head, err := b.Out.Get(ctx, layout.CatalogHead)
+		if err != nil {
+			return fmt.Errorf("publish: work: %w", err)
+		}
+		var h catalog.Head
+		if err := json.Unmarshal(head.Body, &h); err != nil {
+			return fmt.Errorf("publish: work: %w", err)
+		}
+		if h.Claim == nil || h.Claim.Build != bt.Build || !time.Now().Add(claimMargin).Before(h.Claim.Expires) {
+			return ErrClaimGone
+		}
+		return nil
 	}
-	var h catalog.Head
-	if err := json.Unmarshal(head.Body, &h); err != nil {
-		return fmt.Errorf("publish: work: %w", err)
+	if err := held(ctx); err != nil {
+		return err
 	}
-	if h.Claim == nil || h.Claim.Build != bt.Build || !time.Now().Before(h.Claim.Expires) {
-		return ErrClaimGone
-	}
-	out := &outbox{b: b, compare: bt.Compare}
+	out := &outbox{b: b, compare: bt.Compare, check: held}
 	r := &renderer{b: b, items: newItems(memItems), entrants: map[string]feed.Items{}}
 	defer r.items.close()
 	res := batchResult{}
@@ -189,6 +206,11 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 		bj.Ref = j.ref
 	}
 	out.flush(ctx)
+	for _, err := range out.errs {
+		if errors.Is(err, ErrClaimGone) {
+			return err // no result: the build is gone
+		}
+	}
 	if res.Err == "" && len(out.errs) > 0 {
 		res.Err = errors.Join(out.errs...).Error()
 	}

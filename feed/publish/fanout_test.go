@@ -3,10 +3,12 @@ package publish_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/publish"
@@ -65,3 +67,43 @@ func TestFanOutEqualsOneBuild(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
+
+// A worker that gets its batch after its build let go of the catalog (it
+// failed, timed out, or another build took over) writes nothing (found in
+// review: a late worker overwrote newer feeds).
+func TestFanOutLateWorkerWritesNothing(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"News"}))
+	build(t, site, articles, out, day)
+	writeDocs(t, articles, article("x", "2024-01-02T10:00:00Z").with("categories", []string{"News"}))
+	var msgs [][]byte
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day,
+		FanOut: &publish.FanOut{Send: func(_ context.Context, body []byte) error { msgs = append(msgs, body); return nil }}}
+	if _, err := b.Run(ctx); err == nil {
+		t.Fatal("the coordinator succeeded without workers")
+	}
+	before := outputs(t, out)
+	w := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out)}
+	for _, m := range msgs {
+		if err := w.Work(context.Background(), m); !errors.Is(err, publish.ErrClaimGone) {
+			t.Fatalf("a late worker: %v, want ErrClaimGone", err)
+		}
+	}
+	if len(msgs) == 0 {
+		t.Fatal("no batch was sent")
+	}
+	after := outputs(t, out)
+	for k, body := range before {
+		if !bytes.Equal(after[k], body) {
+			t.Errorf("%s was written by a late worker", k)
+		}
+	}
+	// The next build repairs what the failed coordinator left.
+	build(t, site, articles, out, day)
+	if got := urls(feedItems(t, out, "category/news")); !slices.Equal(got, urlsOf("x", "a")) {
+		t.Errorf("category/news after the repair: %v", got)
+	}
+}

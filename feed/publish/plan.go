@@ -17,6 +17,11 @@ import (
 type plan struct {
 	jobs []*job                     // the feeds to render
 	refs map[string]catalog.FeedRef // every feed, as the pages will list it
+	// A build that failed or died left a claim: the pages it may have
+	// written are written again, and the outputs of feeds it made that
+	// were never committed are removed.
+	repairPages bool
+	orphans     []string
 }
 
 // job is one feed to render.
@@ -37,13 +42,17 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		refs[r.Name] = r
 	}
 	distrust := map[string]bool{} // outputs a build that died may have left half-done
+	repairPages := false
 	if c := h.Claim; c != nil {
 		for _, k := range c.Outputs {
 			if name, _, ok := layout.FeedName(k); ok {
 				distrust[name] = true
+			} else if k == layout.Index || k == layout.OPML {
+				repairPages = true
 			}
 		}
 	}
+	var orphans []string
 	// Feeds to look at: those whose members changed, those a dead build
 	// was writing, and in a full build every feed published before.
 	names := map[string]bool{}
@@ -67,6 +76,13 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		}
 		ref, published := refs[n]
 		if f == nil {
+			if !published && distrust[n] {
+				// Written by a build that never committed: no feed.
+				for _, ext := range layout.Exts {
+					orphans = append(orphans, layout.FeedKey(n, ext))
+				}
+				continue
+			}
 			if !published || ref.Retired != 0 && !distrust[n] {
 				continue
 			}
@@ -87,7 +103,7 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].f.Name < jobs[j].f.Name })
 
-	pl := &plan{refs: refs}
+	pl := &plan{refs: refs, repairPages: repairPages, orphans: orphans}
 	for _, j := range jobs {
 		f := j.f
 		ref, published := refs[f.Name]

@@ -870,3 +870,62 @@ func TestRunRecoversFromADamagedCatalog(t *testing.T) {
 		})
 	}
 }
+
+// A shard gone that only the commit needs (the journal names it) fails
+// that commit: the build lets go of the catalog and makes it again from the
+// documents, instead of keeping it claimed (found in review).
+func TestRunMissingShardAtCommit(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"News"}), article("b", "2024-01-02T10:00:00Z"))
+	writeFile(t, articles, "bad.json", []byte(`{"id":`))
+	build(t, site, articles, out, day)
+	writeDocs(t, articles, article("c", "2024-01-03T10:00:00Z").with("categories", []string{"News"}))
+	event := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day, Keys: []string{"c.json"}}
+	if _, err := event.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	shards, _ := filepath.Glob(filepath.Join(out, ".feedpub", "catalog", "feeds", "*"))
+	for _, s := range shards {
+		if err := os.Remove(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, articles, "bad.json", []byte(`{"id": `))
+	for i := range 2 {
+		if _, err := (&publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day}).Run(context.Background()); err != nil {
+			t.Fatalf("build %d after the shard went: %v", i+1, err)
+		}
+	}
+	if got := urls(feedItems(t, out, "category/news")); !slices.Equal(got, urlsOf("c", "a")) {
+		t.Errorf("category/news: %v", got)
+	}
+}
+
+// A build whose write failed leaves no trace readers can see once the next
+// builds ran: the pages it wrote are written again and the files of a feed
+// it made but never committed are removed (found in review).
+func TestRunFailedBuildLeavesNoOrphans(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"News"}))
+	build(t, site, articles, out, day)
+	writeDocs(t, articles, article("x", "2024-01-02T10:00:00Z").with("categories", []string{"Extra"}))
+	b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: failingSink{store.NewFolder(out), "feeds/category/extra.json"}, Now: day}
+	if _, err := b.Run(context.Background()); err == nil {
+		t.Fatal("the failing build succeeded")
+	}
+	if err := os.Remove(filepath.Join(articles, "x.json")); err != nil {
+		t.Fatal(err)
+	}
+	build(t, site, articles, out, day)
+	build(t, site, articles, out, day)
+	if listed(t, out, "category/extra") {
+		t.Error("the pages still list category/extra")
+	}
+	for _, k := range feedKeys("category/extra") {
+		if _, ok := outputs(t, out)[k]; ok {
+			t.Errorf("%s is left behind", k)
+		}
+	}
+}

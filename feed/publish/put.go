@@ -24,7 +24,7 @@ const claimFor = 20 * time.Minute
 
 // pages renders the index page and the OPML list from the feed list, and
 // writes those whose bytes changed.
-func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox) error {
+func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repair bool) error {
 	var listed []*feed.Feed
 	for _, r := range st.Head.Feeds {
 		if r.Retired == 0 {
@@ -47,7 +47,7 @@ func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox) error
 			return fmt.Errorf("publish: render %s: %w", p.key, err)
 		}
 		hash := store.Hash(buf.Bytes())
-		if st.Head.Pages[p.key] != hash || out.compare {
+		if st.Head.Pages[p.key] != hash || out.compare || repair {
 			out.add(ctx, p.key, buf.Bytes(), hash)
 			st.Head.Pages[p.key] = hash
 		}

@@ -231,6 +231,7 @@ type dying struct {
 	publish.Sink
 	mu     sync.Mutex
 	n      int
+	dead   bool
 	cancel context.CancelFunc
 }
 
@@ -239,10 +240,17 @@ func (d *dying) allow() bool {
 	defer d.mu.Unlock()
 	d.n--
 	if d.n < 0 {
+		d.dead = true
 		d.cancel()
 		return false
 	}
 	return true
+}
+
+func (d *dying) isDead() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dead
 }
 
 func (d *dying) Write(ctx context.Context, o *store.Object) (string, error) {
@@ -260,8 +268,8 @@ func (d *dying) Put(ctx context.Context, o *store.Object) (bool, error) {
 }
 
 func (d *dying) PutIf(ctx context.Context, o *store.Object, ifMatch string) (string, error) {
-	if ctx.Err() != nil { // dead: it releases nothing
-		return "", ctx.Err()
+	if d.isDead() { // a dead process releases nothing
+		return "", context.Canceled
 	}
 	return d.Sink.PutIf(ctx, o, ifMatch)
 }

@@ -130,6 +130,9 @@ type outbox struct {
 	written []string
 	failed  []string
 	errs    []error
+	// check, when set, is asked before each write: a fan-out worker
+	// writes only while its build holds the catalog.
+	check func(ctx context.Context) error
 }
 
 type batchWriter interface {
@@ -158,6 +161,17 @@ func (o *outbox) flush(ctx context.Context) {
 	}
 	var written, failed []string
 	var errs []error
+	if o.check != nil {
+		if err := o.check(ctx); err != nil {
+			o.mu.Lock()
+			for _, obj := range objs {
+				o.failed = append(o.failed, obj.Key)
+			}
+			o.errs = append(o.errs, err)
+			o.mu.Unlock()
+			return
+		}
+	}
 	if bw, ok := o.b.Out.(batchWriter); ok && !o.compare {
 		versions, err := bw.WriteAll(ctx, objs)
 		for i, obj := range objs {
@@ -208,6 +222,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		}
 	}
 	keys = append(keys, layout.OPML, layout.Index)
+	keys = append(keys, pl.orphans...)
 	// A claim outlives its build only if the build died: in Lambda, just
 	// past the invocation's deadline.
 	expires := time.Now().Add(claimFor)
@@ -223,6 +238,11 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	}
 	out := &outbox{b: b, compare: compare}
 	var errs []error
+	for _, k := range pl.orphans {
+		if err := b.Out.Delete(ctx, k); err != nil {
+			errs = append(errs, fmt.Errorf("publish: remove %s: %w", k, err))
+		}
+	}
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
 		if err := b.fanOut(ctx, id, pl, out); err != nil {
 			errs = append(errs, err)
@@ -240,7 +260,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 			h.Feeds = append(h.Feeds, r)
 		}
 		sort.Slice(h.Feeds, func(i, j int) bool { return feedOrder(h.Feeds[i], h.Feeds[j]) })
-		if err := b.pages(ctx, st, out); err != nil {
+		if err := b.pages(ctx, st, out, pl.repairPages); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -251,9 +271,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		rep.failed = out.failed
 		// What was written is not committed: the next build renders those
 		// outputs again rather than trusting them.
-		if rerr := st.Release(ctx); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("publish: %w", rerr))
-		}
+		err = errors.Join(err, release(ctx, st))
 		return err
 	}
 	return nil

@@ -94,7 +94,7 @@ func (b *Build) scan(ctx context.Context, st *catalog.State, mode string) (*scan
 
 // same reports whether the listing shows the document the catalog has.
 func same(d *catalog.Doc, in store.Info, listedAt int64) bool {
-	if in.Version != "" || d.Version != "" {
+	if in.Version != "" { // a store that lists versions (S3)
 		return in.Version == d.Version && in.Size == d.Size
 	}
 	mtime := in.ModTime.UnixNano()
