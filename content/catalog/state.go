@@ -461,22 +461,6 @@ func (s *State) DeleteFeed(ctx context.Context, name string) error {
 	return nil
 }
 
-// AllFeeds returns every feed entry of the loaded shards.
-func (s *State) AllFeeds() []*Feed {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*Feed
-	for _, sh := range s.shards[FamilyFeeds] {
-		if sh != nil {
-			for _, f := range sh.feeds {
-				out = append(out, f)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
 // Dirty reports whether any shard changed since it was read.
 func (s *State) Dirty() bool {
 	s.mu.Lock()

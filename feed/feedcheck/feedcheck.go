@@ -4,6 +4,7 @@ package feedcheck
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
 )
 
@@ -127,4 +129,31 @@ func Published(dir string) (map[string][]byte, error) {
 		}
 	}
 	return files, err
+}
+
+// Store is what Site reads a published site from: any store.
+type Store interface {
+	List(ctx context.Context, prefix string) ([]store.Info, error)
+	Get(ctx context.Context, key string) (*store.Object, error)
+}
+
+// Site returns every object of a store that readers are served (the feeds
+// and the pages; neither the report nor internal state), by key.
+func Site(ctx context.Context, s Store) (map[string][]byte, error) {
+	infos, err := s.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, in := range infos {
+		if !layout.Served(in.Key) {
+			continue
+		}
+		o, err := s.Get(ctx, in.Key)
+		if err != nil {
+			return nil, err
+		}
+		out[in.Key] = o.Body
+	}
+	return out, nil
 }

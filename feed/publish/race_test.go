@@ -17,6 +17,7 @@ import (
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/content/store/s3test"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 )
@@ -202,27 +203,14 @@ func TestRacingBuilds(t *testing.T) {
 	}
 }
 
-// bucketObjects returns the published objects of a bucket: feeds and
-// pages, neither the report nor internal state.
+// bucketObjects returns the published objects of a bucket (feedcheck.Site).
 func bucketObjects(t *testing.T, client *s3.Client, bucket string) map[string][]byte {
 	t.Helper()
-	b := store.NewS3(client, bucket, "")
-	infos, err := b.List(context.Background(), "")
+	objs, err := feedcheck.Site(context.Background(), store.NewS3(client, bucket, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]byte{}
-	for _, in := range infos {
-		if !layout.Served(in.Key) {
-			continue
-		}
-		o, err := b.Get(context.Background(), in.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[in.Key] = o.Body
-	}
-	return out
+	return objs
 }
 
 // dying stops its build, as a crash would, after n output writes: the

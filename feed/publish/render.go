@@ -436,7 +436,14 @@ func (b *Build) published(ctx context.Context, f *catalog.Feed) [3]map[string]pr
 	for i, ext := range layout.Exts {
 		out[i] = map[string]prevItem{}
 		obj, err := b.Out.Get(ctx, layout.FeedKey(f.Name, ext))
-		if err != nil || store.Hash(obj.Body) != f.Published.Hashes[i] {
+		if err != nil {
+			continue
+		}
+		hash := obj.Hash // stores hash what they read
+		if hash == "" {
+			hash = store.Hash(obj.Body)
+		}
+		if hash != f.Published.Hashes[i] {
 			continue
 		}
 		items, err := feed.Split(i, obj.Body)

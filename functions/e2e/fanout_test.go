@@ -102,12 +102,8 @@ func TestFanOutEqualsOneInvocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	env := append(srv.Env(),
-		"FEEDPUB_ARTICLES=s3://"+content+"/articles",
-		"FEEDPUB_SITE=s3://"+content+"/config/site.yaml",
-		"FEEDPUB_OUT=s3://"+feeds+"/",
+	env := append(siteEnv(srv, content, feeds),
 		"FEEDPUB_NOW="+now.Format(time.RFC3339),
-		"FEEDPUB_ALLOW_RETRACTION=1",
 		"FEEDPUB_FANOUT_QUEUE="+queue,
 		"FEEDPUB_FANOUT_ABOVE=0",
 		"FEEDPUB_FANOUT_BATCH=3",

@@ -23,6 +23,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/content/store/s3test"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -113,6 +114,18 @@ func asAWS(rec json.RawMessage) (json.RawMessage, bool) {
 	return out, err == nil
 }
 
+// siteEnv is the build function's environment for a site whose articles
+// and site file are in bucket content and whose feeds go to bucket feeds;
+// builds may retract any share (the random tests delete freely).
+func siteEnv(srv *s3test.Server, content, feeds string) []string {
+	return append(srv.Env(),
+		"FEEDPUB_ARTICLES=s3://"+content+"/articles",
+		"FEEDPUB_SITE=s3://"+content+"/config/site.yaml",
+		"FEEDPUB_OUT=s3://"+feeds+"/",
+		"FEEDPUB_ALLOW_RETRACTION=1",
+	)
+}
+
 const incrementalSite = `title: 增量 Test
 url: https://news.example.cn/
 base_url: https://feeds.example.cn
@@ -150,12 +163,7 @@ func TestEventBuildsEqualFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	env := append(srv.Env(),
-		"FEEDPUB_ARTICLES=s3://"+content+"/articles",
-		"FEEDPUB_SITE=s3://"+content+"/config/site.yaml",
-		"FEEDPUB_OUT=s3://"+feeds+"/",
-		"FEEDPUB_ALLOW_RETRACTION=1",
-	)
+	env := siteEnv(srv, content, feeds)
 	var fn *function
 	start := func() {
 		fn = startFunction(t, bootstraps["build"], append(env, "FEEDPUB_NOW="+now.Format(time.RFC3339)))
@@ -309,27 +317,14 @@ func toBytes(recs []json.RawMessage) [][]byte {
 	return out
 }
 
-// published returns the published objects of a bucket: the feeds and the
-// pages, neither the report nor internal state.
+// published returns the published objects of a bucket (feedcheck.Site).
 func published(t *testing.T, client *s3.Client, bucket string) map[string][]byte {
 	t.Helper()
-	b := store.NewS3(client, bucket, "")
-	infos, err := b.List(context.Background(), "")
+	objs, err := feedcheck.Site(context.Background(), store.NewS3(client, bucket, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]byte{}
-	for _, in := range infos {
-		if in.Key == publish.ReportKey {
-			continue
-		}
-		o, err := b.Get(context.Background(), in.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[in.Key] = o.Body
-	}
-	return out
+	return objs
 }
 
 func keysOf(m map[string][]byte) []string {
