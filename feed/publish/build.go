@@ -149,8 +149,18 @@ type FeedReport struct {
 func (b *Build) Run(ctx context.Context) (*Report, error) {
 	for attempt := 0; ; attempt++ {
 		rep, err := b.run(ctx)
+		var changed *changedError
 		switch {
 		case errors.Is(err, catalog.ErrLost) && attempt < 4:
+			continue
+		case errors.As(err, &changed) && attempt < 4:
+			// The corpus changed under the build: again, reading those
+			// documents too (a listing build lists them anew).
+			if b.Keys != nil {
+				again := *b
+				again.Keys = append(append([]string(nil), b.Keys...), changed.keys...)
+				b = &again
+			}
 			continue
 		case errors.Is(err, catalog.ErrCorrupt) && !b.Full:
 			// The catalog cannot be read: make it again from the documents.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -321,6 +323,55 @@ func TestDeadBuildIsRepaired(t *testing.T) {
 	for k, body := range want {
 		if !bytes.Equal(got[k], body) {
 			t.Errorf("%s differs from a build from scratch", k)
+		}
+	}
+}
+
+// changingSource changes a document on disk the first time the build reads
+// it, as a publisher saving while a build runs.
+type changingSource struct {
+	publish.Source
+	key    string
+	change func()
+	once   sync.Once
+}
+
+func (c *changingSource) Get(ctx context.Context, key string) (*store.Object, error) {
+	if key == c.key {
+		c.once.Do(c.change)
+	}
+	return c.Source.Get(ctx, key)
+}
+
+// An event build whose render needs a document the catalog knows, only to
+// find it changed since (here: made a draft while the build ran), starts
+// again reading it too, and publishes what a full build does (found by the
+// race test on a clean clone: the build failed instead).
+func TestRunDocumentChangesDuringTheBuild(t *testing.T) {
+	site := loadSite(t)
+	site.Limit = 1
+	articles, out, fresh := t.TempDir(), t.TempDir(), t.TempDir()
+	writeDocs(t, articles,
+		article("a", "2024-01-02T10:00:00Z").with("categories", []string{"News"}),
+		article("b", "2024-01-01T10:00:00Z").with("categories", []string{"News"}))
+	build(t, site, articles, out, day)
+	if err := os.Remove(filepath.Join(articles, "a.json")); err != nil { // b enters the feeds
+		t.Fatal(err)
+	}
+	src := &changingSource{Source: store.NewFolder(articles), key: "b.json", change: func() {
+		writeDocs(t, articles, article("b", "2024-01-01T10:00:00Z").with("categories", []string{"News"}).with("status", "draft"))
+	}}
+	b := &publish.Build{Site: site, Articles: src, Out: store.NewFolder(out), Now: day, Keys: []string{"a.json"}, MaxRetraction: -1}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	build(t, site, articles, fresh, day)
+	got, want := outputs(t, out), outputs(t, fresh)
+	delete(got, publish.ReportKey)
+	delete(want, publish.ReportKey)
+	for k, body := range want {
+		if !bytes.Equal(got[k], body) {
+			t.Errorf("%s differs from a build from scratch:\n got  %s\n want %s", k, got[k], body)
 		}
 	}
 }

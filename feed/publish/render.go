@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -391,13 +392,19 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	return nil
 }
 
-// enter reads the documents of members whose items no output holds.
+// enter reads the documents of members whose items no output holds. A
+// document that is no longer the version the catalog has (changed, gone,
+// hidden since its facts were recorded, as the corpus changes under a
+// build) fails the render with a *changedError: the build starts again
+// with that document among those it reads.
 func (r *renderer) enter(ctx context.Context, members []catalog.Member) error {
 	var infos []store.Info
+	want := map[string]string{} // key -> the catalog's version (Member.Hash)
 	r.mu.Lock()
 	for _, m := range members {
 		if _, ok := r.entrants[m.Key]; !ok {
 			infos = append(infos, store.Info{Key: m.Key})
+			want[m.Key] = m.Hash
 		}
 	}
 	r.mu.Unlock()
@@ -410,16 +417,26 @@ func (r *renderer) enter(ctx context.Context, members []catalog.Member) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	changed := &changedError{}
 	for _, d := range docs {
-		if d.rendered == nil {
-			return fmt.Errorf("publish: %s changed during the build (%w); the next build takes it in", d.info.Key, errChanged)
+		if d.rendered == nil || !strings.HasPrefix(d.hash, want[d.info.Key]) {
+			changed.keys = append(changed.keys, d.info.Key)
+			continue
 		}
 		r.entrants[d.info.Key] = *d.rendered
+	}
+	if len(changed.keys) > 0 {
+		return changed
 	}
 	return nil
 }
 
-var errChanged = errors.New("document changed")
+// changedError names documents that changed while a build ran.
+type changedError struct{ keys []string }
+
+func (e *changedError) Error() string {
+	return fmt.Sprintf("publish: %s changed during the build", strings.Join(e.keys, ", "))
+}
 
 // prevItem is one item of a published output, with the version of the
 // document it was rendered from.
