@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -242,6 +244,27 @@ const maxSlugBytes = 80
 // "Tech & Science" becomes "tech-science". A name with no letter or digit at
 // all (an emoji) gets a name from its hash.
 func Slug(label string) string {
+	if s, ok := slugs.Load(label); ok {
+		return s.(string)
+	}
+	s := slug(label)
+	if slugCount.Add(1) <= maxSlugs {
+		slugs.Store(label, s)
+	}
+	return s
+}
+
+// Slugs already made, by label: a site has few distinct labels, named by
+// many articles, and normalising them is most of what selection costs.
+// The memo stops growing at maxSlugs labels (hostile input has many).
+var (
+	slugs     sync.Map
+	slugCount atomic.Int64
+)
+
+const maxSlugs = 1 << 16
+
+func slug(label string) string {
 	folded := strings.ToLower(norm.NFKC.String(label))
 	var b strings.Builder
 	dash := false

@@ -47,10 +47,11 @@ func (f *Feed) prepared(a *content.Article) prepared {
 	x := &prepared{
 		id:          ItemID(p.site, a),
 		xmlSummary:  escaped(a.Summary, xml),
-		xmlContent:  escaped(a.ContentHTML, xml),
 		jsonSummary: escaped(a.Summary, json),
 		jsonText:    escaped(a.SummaryText, json),
-		jsonContent: escaped(a.ContentHTML, json),
+	}
+	if p.site.FullText { // no feed of the site shows the body otherwise
+		x.xmlContent, x.jsonContent = escaped(a.ContentHTML, xml), escaped(a.ContentHTML, json)
 	}
 	p.m[a] = x
 	return *x

@@ -304,13 +304,16 @@ func feedsOf(s *feed.Site, a *catalog.Facts) []feedRef {
 		out = append(out, feedRef{name: "index", kind: feed.KindSite})
 	}
 	add := func(kind feed.Kind, labels []string) {
-		seen := map[string]bool{}
+		from := len(out)
+	next:
 		for _, l := range labels {
-			slug := feed.Slug(l)
-			if !seen[slug] {
-				seen[slug] = true
-				out = append(out, feedRef{name: string(kind) + "/" + slug, kind: kind, label: l})
+			name := string(kind) + "/" + feed.Slug(l)
+			for _, r := range out[from:] { // an article has few labels
+				if r.name == name {
+					continue next
+				}
 			}
+			out = append(out, feedRef{name: name, kind: kind, label: l})
 		}
 	}
 	if s.Feeds.Categories {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -34,7 +35,9 @@ var readBackoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond,
 // unless the build was told the key changed (an event) and it is gone.
 //
 // The items of each visible article are rendered while its document is at
-// hand: into cache when one is given, otherwise kept with the document.
+// hand: into cache when one is given, and then only for an article that
+// may be shown (see shortlist); otherwise every visible article's, kept
+// with the document.
 func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now time.Time, cache *items) ([]*fetched, error) {
 	workers := b.Workers
 	if workers <= 0 {
@@ -43,6 +46,10 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make([]*fetched, len(infos))
+	var short *shortlist
+	if cache != nil {
+		short = newShortlist(b.Site)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var failOnce sync.Once
@@ -53,7 +60,7 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, err := b.fetch(ctx, infos[i], event, now, cache)
+				f, err := b.fetch(ctx, infos[i], event, now, cache, short)
 				if err != nil {
 					failOnce.Do(func() { failure = err })
 					cancel()
@@ -65,7 +72,7 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 		}()
 	}
 feed:
-	for i := range infos {
+	for _, i := range newestFirst(infos) {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -84,7 +91,7 @@ feed:
 	return out, nil
 }
 
-func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items) (*fetched, error) {
+func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items, short *shortlist) (*fetched, error) {
 	obj, err := b.get(ctx, in.Key)
 	if errors.Is(err, store.ErrNotFound) {
 		// Deleted since it was listed, or since the event: it is gone as
@@ -116,7 +123,7 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 		f.problems = []content.Problem{{Reason: err.Error()}}
 	default:
 		f.facts = catalog.FactsOf(a)
-		if a.Visible(now) {
+		if a.Visible(now) && (short == nil || short.enters(in.Key, f.facts)) {
 			items := feed.RenderItems(b.Site, a)
 			if cache == nil {
 				f.rendered = &items
@@ -149,4 +156,66 @@ func (b *Build) get(ctx context.Context, key string) (*store.Object, error) {
 func transient(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidKey) &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// newestFirst returns the indices of infos, the most recently modified
+// first (then by key, last first: keys often carry dates). Read in that
+// order, an article's feeds are mostly full of newer ones by the time it
+// comes, and the shortlist spares rendering it. The order changes only
+// the cost of a build, never its output.
+func newestFirst(infos []store.Info) []int {
+	order := make([]int, len(infos))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		a, b := &infos[order[x]], &infos[order[y]]
+		if !a.ModTime.Equal(b.ModTime) {
+			return a.ModTime.After(b.ModTime)
+		}
+		return a.Key > b.Key
+	})
+	return order
+}
+
+// shortlist keeps, for each feed, the best Site.Limit articles the read
+// stage has met so far, in feed order. An article that enters none of its
+// feeds' lists is beaten in each of them by as many articles as the feed
+// shows, so it cannot be shown, and its items are not rendered. One that
+// is shown after all (its betters were duplicates, or left the feed) is
+// read again by the render stage; nothing but the cost depends on it.
+type shortlist struct {
+	site  *feed.Site
+	mu    sync.Mutex
+	heads map[string][]catalog.Member
+}
+
+func newShortlist(s *feed.Site) *shortlist {
+	return &shortlist{site: s, heads: map[string][]catalog.Member{}}
+}
+
+// enters records an article read with facts f and reports whether it is
+// among the best of at least one of its feeds.
+func (l *shortlist) enters(key string, f *catalog.Facts) bool {
+	m := catalog.Member{Key: key, ID: f.ID, Published: f.Published, Updated: f.Updated}
+	limit := l.site.Limit
+	feeds := feedsOf(l.site, f)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	in := false
+	for _, ref := range feeds {
+		h := l.heads[ref.name]
+		i := sort.Search(len(h), func(i int) bool { return !catalog.Before(h[i], m) })
+		if i >= limit {
+			continue
+		}
+		in = true
+		if len(h) < limit {
+			h = append(h, catalog.Member{})
+		}
+		copy(h[i+1:], h[i:])
+		h[i] = m
+		l.heads[ref.name] = h
+	}
+	return in
 }
