@@ -26,7 +26,8 @@
 # (keep every run's figures in this file), REV (build feedpub from this git
 # revision instead of the work tree), HUGO_FORMAT (html: bodies as .html
 # content files, taken as they are; md: Markdown files with raw HTML),
-# TMPDIR (where the corpora and outputs go; tmpfs is avoided), GO.
+# TMPDIR (where the corpora and outputs go; tmpfs is avoided; every run's
+# output is kept until the end, about 12 GB with the defaults), GO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -64,6 +65,7 @@ if [ "$(df --output=fstype "$parent" 2>/dev/null | tail -1)" = tmpfs ]; then
 fi
 work=$(mktemp -d "$parent/feedpub-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/outs"
 if [ -n "${RAW:-}" ]; then
 	case $RAW in /*) raw=$RAW ;; *) raw=$root/$RAW ;; esac
 else
@@ -104,8 +106,15 @@ echo
 # to $raw.
 run_one() {
 	local tool=$1 mode=$2 size=$3 run=$4 counted=$5
-	local out=$work/out log=$work/log.txt tfile=$work/time.txt
-	rm -rf "$out" "$work/hugo-cache"
+	local out log=$work/log.txt tfile=$work/time.txt
+	# A new folder each run, and nothing deleted until the bench ends:
+	# ext4 will not reuse an inode freed in the last minute or so, and
+	# every file made just after a large rm -rf first steps over the
+	# inodes it freed (recently_deleted() in the kernel's ialloc.c). That
+	# cost 2-3x at 1,000 articles, in both tools: it is the harness's,
+	# not a user's (a from-scratch build is into a new or empty folder).
+	out=$(mktemp -d "$work/outs/$tool.$mode.$size.XXXXXX")/out
+	rm -rf "$work/hugo-cache"
 	sync
 	local cmd
 	case $tool in
@@ -186,7 +195,7 @@ for size in $SIZES; do
 			fi
 		done
 	done
-	rm -rf "$work/corpus" "$work/hugo-site" "$work/out"
+	rm -rf "$work/corpus" "$work/hugo-site"
 done
 
 # The table and the chart's CSV, from the medians.

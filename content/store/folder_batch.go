@@ -140,7 +140,11 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 			fail(i, rootErr(err))
 			return
 		}
-		tmps[i], hashes[i] = tmp, Hash(o.Body)
+		hashes[i] = o.Hash
+		if hashes[i] == "" {
+			hashes[i] = Hash(o.Body)
+		}
+		tmps[i] = tmp
 	})
 	todo = slices.DeleteFunc(todo, func(i int) bool { return errs[i] != nil })
 	abort := func(err error) ([]string, error) {

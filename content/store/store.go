@@ -30,7 +30,7 @@ type Object struct {
 	Body         []byte
 	ContentType  string
 	CacheControl string
-	Hash         string    // hex SHA-256 of Body
+	Hash         string    // hex SHA-256 of Body; on a write, the caller's (Hash(Body)), or empty
 	ModTime      time.Time // when the object was last written
 	Version      string    // opaque token for GetIfChanged, set by the store
 }
