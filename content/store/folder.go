@@ -152,12 +152,13 @@ func (f *Folder) GetIfChanged(ctx context.Context, key, version string) (*Object
 		return nil, ErrNotModified
 	}
 	return &Object{
-		Key:         key,
-		Body:        body,
-		ContentType: TypeByKey(key),
-		Hash:        hash,
-		ModTime:     info.ModTime(),
-		Version:     hash,
+		Key:             key,
+		Body:            body,
+		ContentType:     TypeByKey(key),
+		ContentEncoding: EncodingByKey(key),
+		Hash:            hash,
+		ModTime:         info.ModTime(),
+		Version:         hash,
 	}, nil
 }
 

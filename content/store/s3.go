@@ -114,13 +114,14 @@ func (s *S3) GetIfChanged(ctx context.Context, key, version string) (*Object, er
 		hash = Hash(body)
 	}
 	return &Object{
-		Key:          key,
-		Body:         body,
-		ContentType:  firstNonEmpty(aws.ToString(out.ContentType), TypeByKey(key)),
-		CacheControl: aws.ToString(out.CacheControl),
-		Hash:         hash,
-		ModTime:      aws.ToTime(out.LastModified),
-		Version:      aws.ToString(out.ETag),
+		Key:             key,
+		Body:            body,
+		ContentType:     firstNonEmpty(aws.ToString(out.ContentType), TypeByKey(key)),
+		CacheControl:    aws.ToString(out.CacheControl),
+		ContentEncoding: aws.ToString(out.ContentEncoding),
+		Hash:            hash,
+		ModTime:         aws.ToTime(out.LastModified),
+		Version:         aws.ToString(out.ETag),
 	}, nil
 }
 
@@ -256,6 +257,9 @@ func (s *S3) putInput(o *Object) *s3.PutObjectInput {
 	}
 	if o.CacheControl != "" {
 		in.CacheControl = aws.String(o.CacheControl)
+	}
+	if enc := firstNonEmpty(o.ContentEncoding, EncodingByKey(o.Key)); enc != "" {
+		in.ContentEncoding = aws.String(enc)
 	}
 	return in
 }

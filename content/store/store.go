@@ -30,9 +30,13 @@ type Object struct {
 	Body         []byte
 	ContentType  string
 	CacheControl string
-	Hash         string    // hex SHA-256 of Body; on a write, the caller's (Hash(Body)), or empty
-	ModTime      time.Time // when the object was last written
-	Version      string    // opaque token for GetIfChanged, set by the store
+	// ContentEncoding is the coding of Body ("gzip", "br"), empty for
+	// none: S3 keeps it as the object's Content-Encoding, a folder
+	// derives it from the key (EncodingByKey).
+	ContentEncoding string
+	Hash            string    // hex SHA-256 of Body; on a write, the caller's (Hash(Body)), or empty
+	ModTime         time.Time // when the object was last written
+	Version         string    // opaque token for GetIfChanged, set by the store
 }
 
 // Info describes an object without its body, as List finds it.
@@ -72,8 +76,21 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// TypeByKey returns the media type published objects get from their name.
+// Encodings a store recognises by a key's last extension, for
+// precompressed variants (a key ending in ".gz" or ".br").
+var encodingExts = map[string]string{".gz": "gzip", ".br": "br"}
+
+// EncodingByKey returns the content coding of an object from its name: the
+// coding of its last extension, or "" for none.
+func EncodingByKey(key string) string { return encodingExts[path.Ext(key)] }
+
+// TypeByKey returns the media type published objects get from their name;
+// a precompressed variant has the type of what it encodes.
+
 func TypeByKey(key string) string {
+	if EncodingByKey(key) != "" {
+		key = strings.TrimSuffix(key, path.Ext(key))
+	}
 	switch path.Ext(key) {
 	case ".rss":
 		return "application/rss+xml; charset=utf-8"

@@ -5,11 +5,13 @@ package storetest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -88,6 +90,36 @@ func Run(t *testing.T, open func(t *testing.T) store.Bucket) {
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("ReplaceIsAtomic", func(t *testing.T) { testReplaceIsAtomic(t, open(t)) })
+	t.Run("Precompressed", func(t *testing.T) { testPrecompressed(t, open(t)) })
+}
+
+// A precompressed variant comes back as it was written, still compressed,
+// with its coding and the type of what it encodes.
+func testPrecompressed(t *testing.T, b store.Bucket) {
+	ctx := t.Context()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(bytes.Repeat([]byte("<item>热点新闻</item>\n"), 200))
+	_ = zw.Close()
+	for _, w := range []struct{ key, enc string }{{"feeds/tag/x.rss.gz", "gzip"}, {"feeds/tag/x.atom.br", "br"}} {
+		body := gz.Bytes() // the bytes of a coding are opaque to a store
+		if _, err := b.Write(ctx, &store.Object{Key: w.key, Body: body, ContentType: store.TypeByKey(w.key), ContentEncoding: w.enc}); err != nil {
+			t.Fatalf("Write %s: %v", w.key, err)
+		}
+		o, err := b.Get(ctx, w.key)
+		if err != nil {
+			t.Fatalf("Get %s: %v", w.key, err)
+		}
+		if !bytes.Equal(o.Body, body) {
+			t.Errorf("%s: got %d bytes, want the %d written, unchanged", w.key, len(o.Body), len(body))
+		}
+		if o.ContentEncoding != w.enc {
+			t.Errorf("%s: ContentEncoding %q, want %q", w.key, o.ContentEncoding, w.enc)
+		}
+		if want := store.TypeByKey(strings.TrimSuffix(w.key, path.Ext(w.key))); o.ContentType != want || want == store.TypeByKey("x.bin") {
+			t.Errorf("%s: ContentType %q, want %q", w.key, o.ContentType, want)
+		}
+	}
 }
 
 // InvalidKeys are keys every store refuses with store.ErrInvalidKey.
