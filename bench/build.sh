@@ -44,16 +44,7 @@ HUGO_FORMAT=${HUGO_FORMAT:-html}
 REV=${REV:-}
 
 # Hugo, and GNU time for the measurements.
-need_pkg() { # command package
-	command -v "$1" >/dev/null && return
-	if [ "$(id -u)" = 0 ]; then
-		echo "installing the Debian package $2" >&2
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-	else
-		echo "$1 is missing: install the Debian package $2 (sudo apt-get install $2)" >&2
-		exit 1
-	fi
-}
+. bench/lib.sh
 need_pkg hugo hugo
 [ -x /usr/bin/time ] || { need_pkg /usr/bin/time time; }
 

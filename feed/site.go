@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Lambda's image has no zone database
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -35,6 +37,17 @@ type Site struct {
 	MaxBytes    int            `yaml:"max_bytes"`
 	TTL         int            `yaml:"ttl"` // minutes
 	Feeds       Sets           `yaml:"feeds"`
+	// Precompress lists the codings every published object is also
+	// written in, each as an object of its own ("gzip", "br"); nil (the
+	// key left out) means both, an empty list none.
+	Precompress []string `yaml:"precompress"`
+	// GoneAfterDays is how long a feed that lost its last article is
+	// published empty before it is removed and answered with 410 Gone.
+	GoneAfterDays int `yaml:"gone_after_days"`
+	// Redirects maps the names of renamed feeds to their new names
+	// ("tag/golang": "tag/go"): every format of the old feed is answered
+	// with a 301 to the new one.
+	Redirects map[string]string `yaml:"redirects"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -48,11 +61,30 @@ type Sets struct {
 	Authors        bool `yaml:"authors"`
 }
 
+// validFeedName reports whether name could name a feed: "index", or a
+// kind and a name without dot segments, controls or backslashes.
+func validFeedName(name string) bool {
+	if name == "index" {
+		return true
+	}
+	kind, rest, ok := strings.Cut(name, "/")
+	if !ok || rest == "" || (kind != string(KindCategory) && kind != string(KindTag) && kind != string(KindAuthor)) {
+		return false
+	}
+	for _, seg := range strings.Split(rest, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.HasPrefix(seg, ".") {
+			return false
+		}
+	}
+	return !strings.ContainsAny(rest, "\\\x00") && utf8.ValidString(rest) && strings.IndexFunc(rest, unicode.IsControl) < 0
+}
+
 // Defaults applied to what a site file leaves out.
 const (
-	DefaultLimit    = 50
-	DefaultTTL      = 60
-	DefaultLanguage = "en"
+	DefaultGoneAfterDays = 30
+	DefaultLimit         = 50
+	DefaultTTL           = 60
+	DefaultLanguage      = "en"
 )
 
 // ParseSite reads a site definition (YAML; JSON is YAML too). Unknown keys
@@ -121,6 +153,37 @@ func (s *Site) normalise() error {
 		s.Limit = DefaultLimit
 	case s.Limit < 0:
 		bad("limit", "must not be negative")
+	}
+	switch {
+	case s.GoneAfterDays == 0:
+		s.GoneAfterDays = DefaultGoneAfterDays
+	case s.GoneAfterDays < 0:
+		bad("gone_after_days", "must not be negative")
+	}
+	for from, to := range s.Redirects {
+		switch {
+		case !validFeedName(from):
+			bad("redirects", "%q is not a feed name (index, or category/, tag/ or author/ and a name)", from)
+		case !validFeedName(to):
+			bad("redirects", "%q (for %q) is not a feed name", to, from)
+		case from == to:
+			bad("redirects", "%q redirects to itself", from)
+		case s.Redirects[to] != "":
+			bad("redirects", "%q redirects to %q, which redirects again", from, to)
+		}
+	}
+	if s.Precompress == nil {
+		s.Precompress = []string{"gzip", "br"}
+	}
+	seen := map[string]bool{}
+	for _, c := range s.Precompress {
+		switch {
+		case c != "gzip" && c != "br":
+			bad("precompress", "unknown coding %q (gzip and br are known)", c)
+		case seen[c]:
+			bad("precompress", "%q is listed twice", c)
+		}
+		seen[c] = true
 	}
 	switch {
 	case s.TTL == 0:

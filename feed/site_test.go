@@ -2,6 +2,7 @@ package feed_test
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -48,19 +49,21 @@ func TestParseSiteDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := feed.Site{
-		Title:    "Example",
-		URL:      "https://example.org/",
-		BaseURL:  "https://feeds.example.org",
-		Language: feed.DefaultLanguage,
-		TimeZone: "UTC",
-		Author:   content.Author{Name: "Example"},
-		Limit:    feed.DefaultLimit,
-		TTL:      feed.DefaultTTL,
-		Feeds:    feed.Sets{Site: true, TagMinArticles: 1},
+		Title:         "Example",
+		URL:           "https://example.org/",
+		BaseURL:       "https://feeds.example.org",
+		Language:      feed.DefaultLanguage,
+		TimeZone:      "UTC",
+		Author:        content.Author{Name: "Example"},
+		Limit:         feed.DefaultLimit,
+		TTL:           feed.DefaultTTL,
+		Feeds:         feed.Sets{Site: true, TagMinArticles: 1},
+		Precompress:   []string{"gzip", "br"},
+		GoneAfterDays: feed.DefaultGoneAfterDays,
 	}
 	got := *s
 	got.Location = nil
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 	if s.Location != time.UTC {
@@ -152,5 +155,57 @@ func TestNaiveTimesInSiteZone(t *testing.T) {
 	f := &feed.Feed{Name: "index", Kind: feed.KindSite, Title: s.Title, Site: s, Items: []*content.Article{a}, Updated: a.Updated}
 	if got, want := checkRSS(t, render(t, "rss", f)).Channel.Items[0].PubDate, "Sat, 27 Apr 2024 21:57:56 +0800"; got != want {
 		t.Errorf("got pubDate %q, want %q", got, want)
+	}
+}
+
+// precompress: names the codings written beside each object; an empty
+// list turns them off; anything else is refused.
+func TestParseSitePrecompress(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		want []string
+		err  string
+	}{
+		{"", []string{"gzip", "br"}, ""},
+		{"precompress: []\n", []string{}, ""},
+		{"precompress: [br]\n", []string{"br"}, ""},
+		{"precompress: [gzip, zstd]\n", nil, `unknown coding "zstd"`},
+		{"precompress: [gzip, gzip]\n", nil, "listed twice"},
+	} {
+		s, err := feed.ParseSite([]byte(minimalSite + c.yaml))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "precompress") {
+				t.Errorf("%q: error %v, want one naming precompress and %q", c.yaml, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		if !reflect.DeepEqual(s.Precompress, c.want) {
+			t.Errorf("%q: precompress %q, want %q", c.yaml, s.Precompress, c.want)
+		}
+	}
+}
+
+func TestParseSiteRedirects(t *testing.T) {
+	s, err := feed.ParseSite([]byte(minimalSite + "redirects: {tag/golang: tag/go, category/old: index}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Redirects["tag/golang"] != "tag/go" || s.Redirects["category/old"] != "index" {
+		t.Errorf("redirects %v", s.Redirects)
+	}
+	for _, bad := range []string{
+		"redirects: {tag/a: tag/a}\n",
+		"redirects: {tag/a: tag/b, tag/b: tag/c}\n",
+		"redirects: {feeds/x: tag/b}\n",
+		"redirects: {tag/../x: tag/b}\n",
+		"redirects: {tag/a: nothing}\n",
+		"gone_after_days: -1\n",
+	} {
+		if _, err := feed.ParseSite([]byte(minimalSite + bad)); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
 	}
 }

@@ -60,6 +60,36 @@ func (f *Folder) root(create bool) (*os.Root, error) {
 	return r, nil
 }
 
+// Stat returns what the folder knows of the object under key without
+// reading it: its size and modification time, and as its Version a token
+// of both and of the file's identity, which any write changes (a write
+// renames a new file into place). A missing object is ErrNotFound.
+func (f *Folder) Stat(ctx context.Context, key string) (Info, error) {
+	if err := CheckKey(key); err != nil {
+		return Info{}, fmt.Errorf("folder store: stat %q: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Info{}, fmt.Errorf("folder store: stat %s: %w", key, err)
+	}
+	r, err := f.root(false)
+	if err != nil {
+		return Info{}, err
+	}
+	defer r.Close()
+	fi, err := r.Lstat(key)
+	if err != nil {
+		return Info{}, fmt.Errorf("folder store: stat %s: %w", key, rootErr(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return Info{}, fmt.Errorf("folder store: stat %s: %w", key, ErrNotFound)
+	}
+	version := fmt.Sprintf("%d-%d", fi.Size(), fi.ModTime().UnixNano())
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		version += fmt.Sprintf("-%d-%d", st.Dev, st.Ino)
+	}
+	return Info{Key: key, Size: fi.Size(), ModTime: fi.ModTime(), Version: version}, nil
+}
+
 // List returns the objects whose keys start with prefix, sorted by key.
 // A missing directory is an error wrapping ErrNotFound.
 func (f *Folder) List(ctx context.Context, prefix string) ([]Info, error) {

@@ -7,11 +7,15 @@
 //	index.html                      the human page of every feed
 //	feeds.opml                      every feed, for readers and partners
 //	feeds/{name}.{rss,atom,json}    each feed; {name} is "index" or "{kind}/{slug}"
+//	{key}.gz, {key}.br              precompressed variants of each of the above
+//	                                (served only through the manifest, under the
+//	                                key they encode)
 //
 // Internal state sits below two dot-folders, which no store lists and the
 // server never serves:
 //
 //	build-report.json               the last build's report (written, never served)
+//	.feedpub/manifest.json          the published site: every object, its hash, variants, Last-Modified
 //	.feedpub/catalog/head.json      the catalog's head: what every build starts from
 //	.feedpub/catalog/{family}/...   catalog shards (content/catalog names them)
 //	.feedpub/fanout/{build}/{n}     batches of feeds a build sent to workers, and their results
@@ -38,7 +42,15 @@ const (
 	CatalogHead = CatalogDir + "head.json"
 	ClaimsDir   = ".rebuild/"
 	FanOutDir   = StateDir + "fanout/" // batches of a build that fans out, and their results
+	Manifest    = StateDir + "manifest.json"
 )
+
+// Codings are the content codings a site may precompress its objects in,
+// with the extension of each variant's key.
+var Codings = map[string]string{"gzip": ".gz", "br": ".br"}
+
+// VariantKey is the key of object key's variant in coding ("gzip", "br").
+func VariantKey(key, coding string) string { return key + Codings[coding] }
 
 // Exts are the feed formats' file extensions, in the order every feed is
 // written.

@@ -51,9 +51,6 @@ type Sink interface {
 // ReportKey is where the build report is written; it is never served.
 const ReportKey = layout.Report
 
-// CacheControl is what published feeds and pages ask caches to do.
-const CacheControl = "public, max-age=300"
-
 // DefaultMaxRetraction is the share of the visible articles a build may
 // take out of the feeds before it refuses to publish (see Build).
 const DefaultMaxRetraction = 0.2
@@ -93,6 +90,9 @@ type Build struct {
 	// FanOut, when set, renders builds with many feeds to render on
 	// workers (see FanOut).
 	FanOut *FanOut
+	// Schedule is how often the scheduled build runs (zero:
+	// DefaultSchedule); published objects' Cache-Control derives from it.
+	Schedule time.Duration
 
 	margin   int           // members a feed's head keeps beyond the item limit; 0: a default
 	claimFor time.Duration // how long a claim holds; 0: claimFor
@@ -162,8 +162,9 @@ func (b *Build) Run(ctx context.Context) (*Report, error) {
 				b = &again
 			}
 			continue
-		case errors.Is(err, catalog.ErrCorrupt) && !b.Full:
-			// The catalog cannot be read: make it again from the documents.
+		case (errors.Is(err, catalog.ErrCorrupt) || errors.Is(err, errManifest)) && !b.Full:
+			// The catalog cannot be read, or the manifest of what it
+			// published: make them again from the documents.
 			full := *b
 			full.Full = true
 			return full.Run(ctx)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/manifest"
 )
 
 // FanOut spreads the render stage of a large build over workers: the
@@ -69,6 +71,10 @@ type batchResult struct {
 	Written []string
 	Failed  []string
 	Err     string
+	// Entries and Stale are what the outputs written mean for the
+	// manifest, which the coordinator writes.
+	Entries map[string]manifest.Object
+	Stale   []string
 }
 
 func resultKey(batchKey string) string { return batchKey + ".done" }
@@ -147,6 +153,11 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 		out.mu.Lock()
 		out.written = append(out.written, res.Written...)
 		out.failed = append(out.failed, res.Failed...)
+		if out.entries == nil {
+			out.entries = map[string]manifest.Object{}
+		}
+		maps.Copy(out.entries, res.Entries)
+		out.stale = append(out.stale, res.Stale...)
 		out.mu.Unlock()
 	}
 	return errors.Join(errs...)
@@ -192,7 +203,11 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	if err := held(ctx); err != nil {
 		return err
 	}
-	out := &outbox{b: b, compare: bt.Compare, check: held}
+	last, err := b.lastManifest(ctx)
+	if err != nil {
+		return fmt.Errorf("publish: work: %w", err)
+	}
+	out := &outbox{b: b, compare: bt.Compare, check: held, last: last}
 	r := &renderer{b: b, items: newItems(memItems), entrants: map[string]feed.Items{}}
 	defer r.items.close()
 	res := batchResult{}
@@ -215,6 +230,7 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 		res.Err = errors.Join(out.errs...).Error()
 	}
 	res.Jobs, res.Written, res.Failed = bt.Jobs, out.written, out.failed
+	res.Entries, res.Stale = out.entries, out.stale
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(res); err != nil {
 		return fmt.Errorf("publish: work: %w", err)

@@ -2,6 +2,7 @@ package publish_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
@@ -414,13 +417,56 @@ func backdate(t *testing.T, out string) time.Time {
 	return old
 }
 
-// published lists the keys a build publishes (every file but the report).
+// published lists the objects a build publishes (every file but the
+// report and the precompressed variants).
 func published(t *testing.T, out string) []string {
 	t.Helper()
 	var keys []string
 	for key := range outputs(t, out) {
-		if key != publish.ReportKey {
+		if key != publish.ReportKey && store.EncodingByKey(key) == "" {
 			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// objectsOf returns the keys of files that are not precompressed variants,
+// after checking that every variant decodes to the bytes of the object it
+// encodes and is smaller.
+func objectsOf(t *testing.T, files map[string][]byte) []string {
+	t.Helper()
+	var keys []string
+	for key, body := range files {
+		c := store.EncodingByKey(key)
+		if c == "" {
+			keys = append(keys, key)
+			continue
+		}
+		of := strings.TrimSuffix(key, layout.Codings[c])
+		plain, ok := files[of]
+		if !ok {
+			t.Errorf("%s: a variant of %s, which is not there", key, of)
+			continue
+		}
+		var r io.Reader
+		switch c {
+		case "gzip":
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Errorf("%s: %v", key, err)
+				continue
+			}
+			r = zr
+		case "br":
+			r = brotli.NewReader(bytes.NewReader(body))
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Errorf("%s does not decode to %s (%v)", key, of, err)
+		}
+		if len(body) >= len(plain) {
+			t.Errorf("%s is %d bytes, %s %d: a variant that saves nothing", key, len(body), of, len(plain))
 		}
 	}
 	sort.Strings(keys)

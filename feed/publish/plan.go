@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"sort"
+	"time"
 
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/feed"
@@ -22,6 +23,9 @@ type plan struct {
 	// were never committed are removed.
 	repairPages bool
 	orphans     []string
+	// gone are the outputs of feeds retired longer than the site's grace
+	// period, removed in this build: readers get 410 Gone for them.
+	gone []string
 }
 
 // job is one feed to render.
@@ -139,8 +143,40 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		j.ref.Items, j.ref.Dropped = refs[f.Name].Items, refs[f.Name].Dropped
 		refs[f.Name] = j.ref
 	}
+	if err := b.retire(ctx, st, pl, ap.now); err != nil {
+		return nil, err
+	}
 	h.Now = ap.now.Unix()
 	return pl, nil
+}
+
+// retire removes the feeds that have been published empty for the site's
+// grace period: their outputs go, and readers polling them get 410 Gone
+// (and stop polling) instead of an empty feed for ever.
+func (b *Build) retire(ctx context.Context, st *catalog.State, pl *plan, now time.Time) error {
+	rendering := map[string]bool{}
+	for _, j := range pl.jobs {
+		rendering[j.f.Name] = true
+	}
+	grace := int64(b.Site.GoneAfterDays) * 24 * 3600
+	var names []string
+	for n, ref := range pl.refs {
+		if ref.Retired != 0 && now.Unix()-ref.Retired >= grace && !rendering[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		delete(pl.refs, n)
+		if err := st.DeleteFeed(ctx, n); err != nil {
+			return wrap(err)
+		}
+		for _, ext := range layout.Exts {
+			pl.orphans = append(pl.orphans, layout.FeedKey(n, ext))
+			pl.gone = append(pl.gone, layout.FeedKey(n, ext))
+		}
+	}
+	return nil
 }
 
 // live reports whether a feed is published with items.

@@ -47,7 +47,7 @@ func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repai
 			return fmt.Errorf("publish: render %s: %w", p.key, err)
 		}
 		hash := store.Hash(buf.Bytes())
-		if st.Head.Pages[p.key] != hash || out.compare || repair {
+		if st.Head.Pages[p.key] != hash || out.compare || repair || !out.current(p.key, hash) {
 			out.add(ctx, p.key, buf.Bytes(), hash)
 			st.Head.Pages[p.key] = hash
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/manifest"
 )
 
 // items keeps the rendered items of the documents a build read, by key:
@@ -134,6 +136,12 @@ type outbox struct {
 	// check, when set, is asked before each write: a fan-out worker
 	// writes only while its build holds the catalog.
 	check func(ctx context.Context) error
+	// last is the manifest the last build wrote (nil: none); entries are
+	// the manifest entries of the published objects this build wrote, and
+	// stale the variants they no longer have.
+	last    *manifest.Manifest
+	entries map[string]manifest.Object
+	stale   []string
 }
 
 type batchWriter interface {
@@ -141,10 +149,33 @@ type batchWriter interface {
 }
 
 func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
-	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), CacheControl: CacheControl, Hash: hash}
+	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), CacheControl: o.b.cacheControl(key), Hash: hash}
+	objs := []*store.Object{obj}
+	var entry manifest.Object
+	served := layout.Served(key)
+	if served {
+		var vs []*store.Object
+		vs, entry = o.variants(key, body, hash) // compressed here, by the caller's goroutine
+		objs = append(objs, vs...)
+	}
 	o.mu.Lock()
-	o.pending = append(o.pending, obj)
-	o.size += len(body)
+	if served {
+		if o.entries == nil {
+			o.entries = map[string]manifest.Object{}
+		}
+		o.entries[key] = entry
+		if o.last != nil && o.last.Objects[key] != nil {
+			for c, v := range o.last.Objects[key].Variants {
+				if _, ok := entry.Variants[c]; !ok {
+					o.stale = append(o.stale, v.Key)
+				}
+			}
+		}
+	}
+	o.pending = append(o.pending, objs...)
+	for _, x := range objs {
+		o.size += len(x.Body)
+	}
 	full := len(o.pending) >= 256 || o.size >= 32<<20
 	o.mu.Unlock()
 	if full {
@@ -205,11 +236,30 @@ func (o *outbox) flush(ctx context.Context) {
 			}
 		}
 	}
+	// The report names objects, not their variants: an object is
+	// written when it or a variant was, and failed when any of them did.
+	failed = outputsOf(failed, nil)
+	written = outputsOf(written, failed)
 	o.mu.Lock()
 	o.written = append(o.written, written...)
 	o.failed = append(o.failed, failed...)
 	o.errs = append(o.errs, errs...)
 	o.mu.Unlock()
+}
+
+// outputsOf returns the objects keys name, once each (a precompressed
+// variant stands for the object it encodes), leaving out those in except.
+func outputsOf(keys, except []string) []string {
+	var out []string
+	for _, k := range keys {
+		if c := store.EncodingByKey(k); c != "" {
+			k = strings.TrimSuffix(k, layout.Codings[c])
+		}
+		if !slices.Contains(out, k) && !slices.Contains(except, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // publish claims the catalog, naming every output it may write, then
@@ -233,15 +283,26 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if b.claimFor > 0 {
 		expires = time.Now().Add(b.claimFor)
 	}
+	// What the site holds now: a build that writes only what changed
+	// must have it to describe the rest.
+	last, err := b.lastManifest(ctx)
+	if err != nil {
+		return err
+	}
+	if last == nil && !compare && len(st.Head.Feeds) > 0 && !st.Fresh() {
+		return errManifest
+	}
 	id := b.buildID()
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	out := &outbox{b: b, compare: compare}
+	out := &outbox{b: b, compare: compare, last: last}
 	var errs []error
 	for _, k := range pl.orphans {
-		if err := b.Out.Delete(ctx, k); err != nil {
-			errs = append(errs, fmt.Errorf("publish: remove %s: %w", k, err))
+		for _, key := range append([]string{k}, variantKeys(last, k)...) {
+			if err := b.Out.Delete(ctx, key); err != nil {
+				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
+			}
 		}
 	}
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
@@ -268,6 +329,18 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	out.flush(ctx)
 	rep.Written = append(rep.Written, out.written...)
 	errs = append(errs, out.errs...)
+	if len(errs) == 0 {
+		for _, key := range out.stale {
+			if err := b.Out.Delete(ctx, key); err != nil {
+				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		if err := b.writeManifest(ctx, out, pl, ap.now); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		rep.failed = out.failed
 		// What was written is not committed: the next build renders those
@@ -373,8 +446,9 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 			return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
 		}
 		hash := store.Hash(buf.Bytes())
-		if hash != j.f.Published.Hashes[i] || !j.trusted {
-			out.add(ctx, layout.FeedKey(f.Name, ext), buf.Bytes(), hash)
+		key := layout.FeedKey(f.Name, ext)
+		if hash != j.f.Published.Hashes[i] || !j.trusted || !out.current(key, hash) {
+			out.add(ctx, key, buf.Bytes(), hash)
 		}
 		j.f.Published.Hashes[i] = hash
 		j.f.Published.Items[i] = cut

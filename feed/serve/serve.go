@@ -1,14 +1,16 @@
 // Package serve answers feed readers and partner sites from the published
-// site: strong ETags and Last-Modified with 304s (through http.ServeContent),
-// gzip, CORS, caching headers; nothing that was not published, and never
-// the build report.
+// site, from memory: the build's manifest (feed/manifest) says what is
+// published, with its hashes, variants and Last-Modified, and the handler
+// asks the store whether it changed at most once per revalidation interval,
+// not once per request. Bodies are read once and kept within a memory
+// budget, the most used first. The HTTP is RFC 9110's: strong ETags per
+// representation, If-None-Match before If-Modified-Since, content codings
+// negotiated with q-values, HEAD, 304s that repeat what caches need, 405
+// with Allow, CORS; nothing that was not published, never internal state.
 package serve
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
@@ -23,32 +27,42 @@ import (
 
 // Source is where the published site is read from. GetIfChanged returns
 // store.ErrNotModified when the object still has the given version, and
-// store.ErrNotFound when there is no such object.
+// store.ErrNotFound when there is no such object. A Source that can also
+// Stat (a folder) is asked that instead, to revalidate the manifest
+// without reading it.
 type Source interface {
 	GetIfChanged(ctx context.Context, key, version string) (*store.Object, error)
 }
 
-// DefaultCacheControl applies to objects stored without one.
-const DefaultCacheControl = "public, max-age=300"
+type statter interface {
+	Stat(ctx context.Context, key string) (store.Info, error)
+}
 
-// minGzipBytes is the size below which gzip saves too little to be worth it.
-const minGzipBytes = 512
+// Defaults of a Handler.
+const (
+	// DefaultRevalidate is how often the handler asks whether the site
+	// changed.
+	DefaultRevalidate = 2 * time.Second
+	// DefaultMemory is how many bytes of bodies the handler keeps: room
+	// for the hot feeds of a large site in a 256 MB function.
+	DefaultMemory = 64 << 20
+)
 
 // Handler serves the published site. Create it with New.
 type Handler struct {
-	src     Source
-	mux     *http.ServeMux
-	rebuild bool // POST /rebuild is served
-	log     *slog.Logger
-	mu      sync.Mutex
-	objects map[string]*entry // warm copies, revalidated on every request
-}
+	src        Source
+	mux        *http.ServeMux
+	rebuild    bool // POST /rebuild is served
+	log        *slog.Logger
+	revalidate time.Duration
+	memory     int64
+	now        func() time.Time
 
-type entry struct {
-	obj  *store.Object
-	etag string
-	once sync.Once
-	gz   []byte // gzip of obj.Body, made on first demand
+	site       atomic.Pointer[snapshot]
+	loading    sync.Mutex  // the first load, and a refresh
+	refreshing atomic.Bool // a request is revalidating
+	resident   atomic.Int64
+	evicting   sync.Mutex
 }
 
 // Option changes a Handler.
@@ -65,9 +79,30 @@ func WithRebuild(h http.Handler) Option {
 // WithLogger logs failures to l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Handler) { s.log = l } }
 
+// WithRevalidate makes the handler ask whether the site changed at most
+// once per d (zero or less: DefaultRevalidate).
+func WithRevalidate(d time.Duration) Option {
+	return func(s *Handler) {
+		if d > 0 {
+			s.revalidate = d
+		}
+	}
+}
+
+// WithMemory keeps at most about n bytes of bodies in memory (zero or
+// less: DefaultMemory).
+func WithMemory(n int64) Option {
+	return func(s *Handler) {
+		if n > 0 {
+			s.memory = n
+		}
+	}
+}
+
 // New returns a handler over src.
 func New(src Source, opts ...Option) *Handler {
-	h := &Handler{src: src, mux: http.NewServeMux(), log: slog.Default(), objects: map[string]*entry{}}
+	h := &Handler{src: src, mux: http.NewServeMux(), log: slog.Default(), revalidate: DefaultRevalidate,
+		memory: DefaultMemory, now: time.Now}
 	h.mux.HandleFunc("GET /{$}", h.object(layout.Index))
 	h.mux.HandleFunc("GET /"+layout.Index, h.object(layout.Index))
 	h.mux.HandleFunc("GET /"+layout.OPML, h.object(layout.OPML))
@@ -79,18 +114,25 @@ func New(src Source, opts ...Option) *Handler {
 	return h
 }
 
+// Headers every answer carries, as net/http keys them.
+var (
+	allowOrigin   = []string{"*"}
+	noSniff       = []string{"nosniff"}
+	exposeHeaders = []string{"ETag, Last-Modified, Link"}
+)
+
 // ServeHTTP sets the headers every answer carries, refuses what cannot be a
 // published object, and routes the rest.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Access-Control-Allow-Origin", "*")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Access-Control-Expose-Headers", "ETag, Last-Modified")
+	hdr["Access-Control-Allow-Origin"] = allowOrigin
+	hdr["X-Content-Type-Options"] = noSniff
+	hdr["Access-Control-Expose-Headers"] = exposeHeaders
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodOptions: // CORS preflight, e.g. for a fetch with If-None-Match
 		hdr.Set("Access-Control-Allow-Methods", "GET, HEAD")
-		hdr.Set("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since, Range")
+		hdr.Set("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since, A-IM")
 		hdr.Set("Access-Control-Max-Age", "86400")
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -113,7 +155,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	switch p := r.URL.Path; {
+	case p == "/" || p == "/"+layout.Index:
+		h.serve(w, r, layout.Index)
+	case p == "/"+layout.OPML:
+		h.serve(w, r, layout.OPML)
+	case strings.HasPrefix(p, "/"+layout.FeedsDir):
+		h.feed(w, r)
+	default:
+		h.mux.ServeHTTP(w, r) // 404, or 405 from the patterns
+	}
 }
 
 // servable reports whether u could name a published object: a clean path
@@ -125,11 +176,11 @@ func servable(u *url.URL) bool {
 	return p == path.Clean(p) &&
 		!strings.Contains(p, "/.") &&
 		!strings.ContainsAny(p, "\\\x00") &&
-		!strings.Contains(strings.ToLower(u.EscapedPath()), "%2f")
+		(u.RawPath == "" || !strings.Contains(strings.ToLower(u.RawPath), "%2f"))
 }
 
 func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
-	key := layout.FeedsDir + r.PathValue("path")
+	key := strings.TrimPrefix(r.URL.Path, "/")
 	if !layout.Served(key) {
 		http.NotFound(w, r)
 		return
@@ -142,106 +193,176 @@ func (h *Handler) object(key string) http.HandlerFunc {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
-	e, err := h.get(r.Context(), key)
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidKey):
-		http.NotFound(w, r)
+	ctx := r.Context()
+	site, err := h.current(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "serve: read the manifest", "err", err)
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
-	case err != nil:
-		h.log.ErrorContext(r.Context(), "serve: read object", "key", key, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+	o := site.objects[key]
+	if o == nil || len(site.redirects) > 0 && h.moved(w, site, key) {
+		if o == nil {
+			h.missing(w, r, site, key)
+		}
 		return
 	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", layout.ContentType(key))
-	hdr.Set("Cache-Control", firstOf(e.obj.CacheControl, DefaultCacheControl))
-	body, etag := e.obj.Body, e.etag
-	if len(body) >= minGzipBytes {
-		hdr.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body = e.gzip()
-			etag = strings.TrimSuffix(etag, `"`) + `-gz"`
-			hdr.Set("Content-Encoding", "gzip")
-		}
+	if o.vary != nil {
+		hdr["Vary"] = o.vary
 	}
-	hdr.Set("ETag", etag)
-	http.ServeContent(w, r, "", e.obj.ModTime, bytes.NewReader(body))
+	rp := o.choose(r.Header["Accept-Encoding"])
+	if rp == nil {
+		hdr["Cache-Control"] = o.cacheControl
+		http.Error(w, "not acceptable: no content coding the request accepts", http.StatusNotAcceptable)
+		return
+	}
+	hdr["Cache-Control"] = o.cacheControl
+	hdr["Etag"] = rp.etag
+	switch preconditions(r, rp.etag[0], o.modified) {
+	case http.StatusPreconditionFailed:
+		delete(hdr, "Etag")
+		http.Error(w, "precondition failed", http.StatusPreconditionFailed)
+		return
+	case http.StatusNotModified:
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body, etag, err := h.body(ctx, site, rp)
+	if err != nil {
+		delete(hdr, "Etag")
+		h.log.ErrorContext(ctx, "serve: read object", "key", rp.key, "err", err)
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if etag != nil { // the store had newer bytes than the manifest: theirs
+		hdr["Etag"] = etag
+	}
+	hdr["Content-Type"] = o.contentType
+	hdr["Last-Modified"] = o.lastModified
+	if rp.encoding != nil {
+		hdr["Content-Encoding"] = rp.encoding
+	}
+	if etag == nil {
+		hdr["Content-Length"] = rp.length
+	} else {
+		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
-// get returns the object under key, from memory when the source says it has
-// not changed since.
-func (h *Handler) get(ctx context.Context, key string) (*entry, error) {
-	h.mu.Lock()
-	e := h.objects[key]
-	h.mu.Unlock()
-	version := ""
-	if e != nil {
-		version = e.obj.Version
-	}
-	obj, err := h.src.GetIfChanged(ctx, key, version)
-	switch {
-	case errors.Is(err, store.ErrNotModified) && e != nil:
-		return e, nil
-	case err != nil:
-		if errors.Is(err, store.ErrNotFound) {
-			h.mu.Lock()
-			delete(h.objects, key)
-			h.mu.Unlock()
+// preconditions evaluates a GET's or HEAD's preconditions in RFC 9110's
+// order (§13.2.2) and returns 412, 304, or 200 to go on: If-Match
+// (compared strongly) or else If-Unmodified-Since; then If-None-Match
+// (compared weakly, "*" matching any current representation) or else
+// If-Modified-Since, a valid date not before Last-Modified ("not modified
+// since", never an exact match). Invalid dates are ignored.
+func preconditions(r *http.Request, etag string, modified time.Time) int {
+	if im := r.Header["If-Match"]; len(im) > 0 {
+		if !anyMatches(im, etag, true) {
+			return http.StatusPreconditionFailed
 		}
-		return nil, err
+	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" {
+		if t, err := http.ParseTime(ius); err == nil && modified.After(t) {
+			return http.StatusPreconditionFailed
+		}
 	}
-	hash := obj.Hash
-	if hash == "" {
-		hash = store.Hash(obj.Body)
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		if anyMatches(inm, etag, false) {
+			return http.StatusNotModified
+		}
+		return http.StatusOK
 	}
-	e = &entry{obj: obj, etag: `"` + hash[:min(32, len(hash))] + `"`}
-	h.mu.Lock()
-	h.objects[key] = e
-	h.mu.Unlock()
-	return e, nil
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		if t, err := http.ParseTime(ims); err == nil && !modified.After(t) {
+			return http.StatusNotModified
+		}
+	}
+	return http.StatusOK
 }
 
-func (e *entry) gzip() []byte {
-	e.once.Do(func() {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(e.obj.Body)
-		zw.Close()
-		e.gz = buf.Bytes()
-	})
-	return e.gz
-}
-
-// acceptsGzip reads an Accept-Encoding header (RFC 9110 §12.5.3): gzip (or
-// x-gzip, or *) with a q-value above zero.
-func acceptsGzip(header string) bool {
-	star := false
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					q = f
-				}
-			}
-		}
-		switch coding {
-		case "gzip", "x-gzip":
-			return q > 0
-		case "*":
-			star = q > 0
+func anyMatches(fields []string, etag string, strong bool) bool {
+	for _, v := range fields {
+		if matchesAny(v, etag, strong) {
+			return true
 		}
 	}
-	return star
+	return false
 }
 
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
+// matchesAny reports whether a list of entity tags (or "*") names etag,
+// comparing strongly (a weak tag matches nothing) or weakly (W/"x"
+// matches "x").
+func matchesAny(list, etag string, strong bool) bool {
+	for list != "" {
+		list = strings.TrimLeft(list, " \t,")
+		if list == "" {
+			break
 		}
+		if list[0] == '*' {
+			return true
+		}
+		weak := strings.HasPrefix(list, "W/")
+		if weak {
+			list = list[2:]
+		}
+		if list == "" || list[0] != '"' {
+			return false // not an entity tag: the field is invalid, ignore the rest
+		}
+		end := strings.IndexByte(list[1:], '"')
+		if end < 0 {
+			return false
+		}
+		if list[:end+2] == etag && !(strong && weak) {
+			return true
+		}
+		list = list[end+2:]
 	}
-	return ""
+	return false
+}
+
+// Caching of the answers for what is not published: a redirect or a
+// removal stands for a day; a 404 may be published any moment.
+var (
+	cacheMoved = []string{"public, max-age=86400"}
+	cacheNone  = []string{"public, max-age=60"}
+)
+
+// missing answers for a key the site does not publish: 301 to the new
+// name of a renamed feed, 410 Gone for a feed removed after its grace
+// period (so readers stop polling), 404 otherwise.
+func (h *Handler) missing(w http.ResponseWriter, r *http.Request, site *snapshot, key string) {
+	hdr := w.Header()
+	if h.moved(w, site, key) {
+		return
+	}
+	if _, gone := site.gone[key]; gone {
+		hdr["Cache-Control"] = cacheMoved
+		http.Error(w, "gone: this feed is no longer published", http.StatusGone)
+		return
+	}
+	hdr["Cache-Control"] = cacheNone
+	http.NotFound(w, r)
+}
+
+// moved answers 301 for a feed the site file renamed, whether or not the
+// old name is still published (it is, empty, until its grace period ends),
+// and reports whether it did.
+func (h *Handler) moved(w http.ResponseWriter, site *snapshot, key string) bool {
+	name, ext, ok := layout.FeedName(key)
+	if !ok {
+		return false
+	}
+	to, moved := site.redirects[name]
+	if !moved {
+		return false
+	}
+	hdr := w.Header()
+	hdr["Cache-Control"] = cacheMoved
+	hdr.Set("Location", layout.FeedURL("", to, ext))
+	w.WriteHeader(http.StatusMovedPermanently)
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +14,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
@@ -27,7 +31,7 @@ import (
 var buildTime = time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 
 // published builds the example site into a fresh folder and returns it.
-func published(t *testing.T) string {
+func published(t testing.TB) string {
 	t.Helper()
 	data, err := os.ReadFile("../../examples/site.yaml")
 	if err != nil {
@@ -58,18 +62,6 @@ func readKey(t *testing.T, dir, key string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// rewrite replaces the file under key with body and gives it modtime.
-func rewrite(t *testing.T, dir, key string, body []byte, modtime time.Time) {
-	t.Helper()
-	name := filepath.Join(dir, filepath.FromSlash(key))
-	if err := os.WriteFile(name, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(name, modtime, modtime); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // do sends one request, built from a raw request target, to h.
@@ -178,8 +170,8 @@ func TestServesPublished(t *testing.T) {
 			if got := resp.Header.Get("Content-Type"); got != tt.contentType {
 				t.Errorf("Content-Type: got %q, want %q", got, tt.contentType)
 			}
-			if got := resp.Header.Get("Cache-Control"); got != serve.DefaultCacheControl {
-				t.Errorf("Cache-Control: got %q, want %q", got, serve.DefaultCacheControl)
+			if got := resp.Header.Get("Cache-Control"); got != cacheControl {
+				t.Errorf("Cache-Control: got %q, want %q", got, cacheControl)
 			}
 			if got := resp.Header.Get("Content-Encoding"); got != "" {
 				t.Errorf("Content-Encoding without Accept-Encoding: got %q, want none", got)
@@ -189,11 +181,9 @@ func TestServesPublished(t *testing.T) {
 			if got := body(t, resp); !bytes.Equal(got, want) {
 				t.Errorf("body: got %d bytes, want the %d published bytes of %s", len(got), len(want), tt.key)
 			}
-			info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(tt.key)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := resp.Header.Get("Last-Modified"), info.ModTime().UTC().Format(http.TimeFormat); got != want {
+			// When the bytes last changed, as the build recorded it: not
+			// the file's time, which a copy or a redeploy changes.
+			if got, want := resp.Header.Get("Last-Modified"), buildTime.Format(http.TimeFormat); got != want {
 				t.Errorf("Last-Modified: got %q, want %q", got, want)
 			}
 		})
@@ -268,8 +258,8 @@ func TestConditional(t *testing.T) {
 			if got := resp.Header.Get("ETag"); got != etag {
 				t.Errorf("304 ETag: got %q, want %q", got, etag)
 			}
-			if got := resp.Header.Get("Cache-Control"); got != serve.DefaultCacheControl {
-				t.Errorf("304 Cache-Control: got %q, want %q", got, serve.DefaultCacheControl)
+			if got := resp.Header.Get("Cache-Control"); got != cacheControl {
+				t.Errorf("304 Cache-Control: got %q, want %q", got, cacheControl)
 			}
 			if !varies(resp, "Accept-Encoding") {
 				t.Errorf("304 Vary: got %q, want Accept-Encoding", resp.Header.Values("Vary"))
@@ -317,78 +307,106 @@ func TestHead(t *testing.T) {
 	}
 }
 
-func TestGzipNegotiation(t *testing.T) {
+func TestNegotiation(t *testing.T) {
 	h := serve.New(store.NewFolder(published(t)))
 	tests := []struct {
 		accept string
-		gzip   bool
+		want   string // the coding chosen; "406" for none acceptable
 	}{
-		{"", false},
-		{"gzip", true},
-		{"GZIP", true},
-		{"x-gzip", true},
-		{"gzip, deflate, br", true},
-		{"br;q=1.0, gzip;q=0.5", true},
-		{"gzip;q=0.001", true},
-		{"gzip;q=0", false},
-		{"gzip; q=0.0", false},
-		{"gzip;q=0.000", false},
-		{"*", true},
-		{"*;q=0", false},
-		{"*;q=0, gzip", true},
-		{"gzip;q=0, *", false},
-		{"*, gzip;q=0", false},
-		{"identity", false},
-		{"identity;q=1", false},
-		{"deflate, br", false},
+		{"", ""},
+		{"gzip", "gzip"},
+		{"GZIP", "gzip"},
+		{"x-gzip", "gzip"},
+		{"br", "br"},
+		{"gzip, deflate, br", "br"}, // a tie: the smaller
+		{"br;q=1.0, gzip;q=0.5", "br"},
+		{"br;q=0.5, gzip;q=1.0", "gzip"},
+		{"br;q=0, gzip", "gzip"},
+		{"gzip;q=0.001", "gzip"},
+		{"gzip;q=0", ""},
+		{"gzip; q=0.0", ""},
+		{"gzip;q=0.000", ""},
+		{"gzip;q=2", ""}, // not a weight: the item is ignored
+		{"*", "br"},
+		{"*;q=0", "406"},
+		{"*;q=0, gzip", "gzip"},
+		{"*;q=0, identity", ""},
+		{"gzip;q=0, *", "br"},
+		{"*, gzip;q=0", "br"},
+		{"*, br;q=0", "gzip"},
+		{"identity", ""},
+		{"identity;q=1", ""},
+		{"identity;q=0", "406"},
+		{"identity;q=0, gzip", "gzip"},
+		{"identity;q=0, deflate", "406"},
+		{"identity;q=0.5, gzip;q=0.4", ""},
+		{"deflate", ""},
+		{" , ,gzip ,", "gzip"},
 	}
+	plain := get(t, h, "/feeds/index.rss", nil)
+	plainBody := body(t, plain)
 	for _, tt := range tests {
 		t.Run(tt.accept, func(t *testing.T) {
-			plain := get(t, h, "/feeds/index.rss", nil)
-			plainBody := body(t, plain)
 			resp := get(t, h, "/feeds/index.rss", hdr("Accept-Encoding", tt.accept))
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusOK)
-			}
 			if !varies(resp, "Accept-Encoding") {
 				t.Errorf("Vary: got %q, want Accept-Encoding", resp.Header.Values("Vary"))
 			}
 			b := body(t, resp)
-			enc := resp.Header.Get("Content-Encoding")
-			if !tt.gzip {
-				if enc != "" {
-					t.Fatalf("Content-Encoding: got %q, want none", enc)
-				}
-				if !bytes.Equal(b, plainBody) {
-					t.Errorf("body: got %d bytes, want the %d identity bytes", len(b), len(plainBody))
-				}
-				if got, want := resp.Header.Get("ETag"), plain.Header.Get("ETag"); got != want {
-					t.Errorf("ETag: got %q, want the identity ETag %q", got, want)
+			if tt.want == "406" {
+				if resp.StatusCode != http.StatusNotAcceptable {
+					t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusNotAcceptable)
 				}
 				return
 			}
-			if enc != "gzip" {
-				t.Fatalf("Content-Encoding: got %q, want gzip", enc)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status: got %d, want %d", resp.StatusCode, http.StatusOK)
 			}
-			if got := gunzip(t, b); !bytes.Equal(got, plainBody) {
-				t.Errorf("gunzipped body: got %d bytes, want the %d identity bytes", len(got), len(plainBody))
+			enc := resp.Header.Get("Content-Encoding")
+			if enc != tt.want {
+				t.Fatalf("Content-Encoding: got %q, want %q", enc, tt.want)
 			}
-			if len(b) >= len(plainBody) {
-				t.Errorf("gzip body: got %d bytes, want fewer than the %d identity bytes", len(b), len(plainBody))
-			}
-			if got := resp.ContentLength; got != -1 && got != int64(len(b)) {
-				t.Errorf("Content-Length: got %d, want %d (or none)", got, len(b))
+			if got := resp.ContentLength; got != int64(len(b)) {
+				t.Errorf("Content-Length: got %d, want %d", got, len(b))
 			}
 			if got := resp.Header.Get("Content-Type"); got != "application/rss+xml; charset=utf-8" {
 				t.Errorf("Content-Type: got %q, want the feed's type", got)
 			}
 			etag := resp.Header.Get("ETag")
 			checkStrongETag(t, etag)
+			if enc == "" {
+				if !bytes.Equal(b, plainBody) || etag != plain.Header.Get("ETag") {
+					t.Errorf("identity: got %d bytes, ETag %s, want the %d identity bytes and ETag %s", len(b), etag, len(plainBody), plain.Header.Get("ETag"))
+				}
+				return
+			}
+			if got := decode(t, enc, b); !bytes.Equal(got, plainBody) {
+				t.Errorf("decoded body: got %d bytes, want the %d identity bytes", len(got), len(plainBody))
+			}
+			if len(b) >= len(plainBody) {
+				t.Errorf("%s body: got %d bytes, want fewer than the %d identity bytes", enc, len(b), len(plainBody))
+			}
 			if etag == plain.Header.Get("ETag") {
-				t.Errorf("gzip ETag %s: want it to differ from the identity ETag", etag)
+				t.Errorf("%s ETag %s: want it to differ from the identity ETag", enc, etag)
 			}
 		})
 	}
+}
+
+// decode undoes a content coding with decoders other than the build's.
+func decode(t *testing.T, coding string, b []byte) []byte {
+	t.Helper()
+	switch coding {
+	case "gzip":
+		return gunzip(t, b)
+	case "br":
+		out, err := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
+		if err != nil {
+			t.Fatalf("body is not brotli: %v", err)
+		}
+		return out
+	}
+	t.Fatalf("unknown coding %q", coding)
+	return nil
 }
 
 // TestGzipConditional checks that each representation is validated by its
@@ -701,8 +719,10 @@ func TestInternalError(t *testing.T) {
 			h := serve.New(failing{tt.err}, serve.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			for _, target := range []string{"/", "/feeds.opml", "/feeds/index.rss"} {
 				resp := get(t, h, target, hdr("Accept-Encoding", "gzip"))
-				if resp.StatusCode != http.StatusInternalServerError {
-					t.Fatalf("%s: status: got %d, want %d", target, resp.StatusCode, http.StatusInternalServerError)
+				// 503: the store failed, not the request; caches may
+				// serve a stale copy (stale-if-error).
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					t.Fatalf("%s: status: got %d, want %d", target, resp.StatusCode, http.StatusServiceUnavailable)
 				}
 				checkAlways(t, resp)
 				b := body(t, resp)
@@ -713,7 +733,7 @@ func TestInternalError(t *testing.T) {
 				}
 				for _, k := range []string{"ETag", "Last-Modified", "Content-Encoding"} {
 					if v := resp.Header.Get(k); v != "" {
-						t.Errorf("%s: %s on a 500: got %q, want none", target, k, v)
+						t.Errorf("%s: %s on a 503: got %q, want none", target, k, v)
 					}
 				}
 			}
@@ -724,141 +744,260 @@ func TestInternalError(t *testing.T) {
 	}
 }
 
-func TestRevalidation(t *testing.T) {
-	dir := published(t)
-	h := serve.New(store.NewFolder(dir))
-	const key, target = "feeds/index.rss", "/feeds/index.rss"
-	old := get(t, h, target, nil)
-	oldBody := body(t, old)
-	oldETag := old.Header.Get("ETag")
-	oldGzip := get(t, h, target, hdr("Accept-Encoding", "gzip"))
-	oldGzipETag := oldGzip.Header.Get("ETag")
-	if got := get(t, h, target, hdr("If-None-Match", oldETag)).StatusCode; got != http.StatusNotModified {
-		t.Fatalf("before the change: got %d, want %d", got, http.StatusNotModified)
-	}
+// site is the example site in folders of its own, so that a test can
+// change articles and build again.
+type site struct {
+	t        *testing.T
+	articles string
+	out      string
+	extra    string // appended to the site file
+}
 
-	// The same bytes written again later: same representation, same ETag.
-	touched := buildTime.Add(24 * time.Hour)
-	rewrite(t, dir, key, oldBody, touched)
-	resp := get(t, h, target, hdr("If-None-Match", oldETag))
-	if resp.StatusCode != http.StatusNotModified {
-		t.Errorf("same bytes rewritten: got %d, want %d", resp.StatusCode, http.StatusNotModified)
-	}
-	resp = get(t, h, target, nil)
-	if got := resp.Header.Get("ETag"); got != oldETag {
-		t.Errorf("same bytes rewritten: ETag: got %q, want %q", got, oldETag)
-	}
-	if got := body(t, resp); !bytes.Equal(got, oldBody) {
-		t.Errorf("same bytes rewritten: body: got %d bytes, want the %d published bytes", len(got), len(oldBody))
-	}
-
-	// New bytes, as a rebuild would write them.
-	newBody := bytes.Replace(oldBody, []byte("</channel>"), []byte("<item><title>late news</title><guid isPermaLink=\"false\">urn:late</guid></item></channel>"), 1)
-	if bytes.Equal(newBody, oldBody) {
-		t.Fatal("the test could not change the feed")
-	}
-	changed := touched.Add(time.Hour)
-	rewrite(t, dir, key, newBody, changed)
-
-	resp = get(t, h, target, hdr("If-None-Match", oldETag))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("old If-None-Match after the change: got %d, want %d", resp.StatusCode, http.StatusOK)
-	}
-	if got := body(t, resp); !bytes.Equal(got, newBody) {
-		t.Errorf("body after the change: got %d bytes, want the %d new bytes", len(got), len(newBody))
-	}
-	newETag := resp.Header.Get("ETag")
-	checkStrongETag(t, newETag)
-	if newETag == oldETag {
-		t.Errorf("ETag after the change: got %q, want a new one", newETag)
-	}
-	if got, want := resp.Header.Get("Last-Modified"), changed.Format(http.TimeFormat); got != want {
-		t.Errorf("Last-Modified after the change: got %q, want %q", got, want)
-	}
-	if got := get(t, h, target, hdr("If-Modified-Since", touched.Format(http.TimeFormat))).StatusCode; got != http.StatusOK {
-		t.Errorf("If-Modified-Since before the change: got %d, want %d", got, http.StatusOK)
-	}
-	if got := get(t, h, target, hdr("If-None-Match", newETag)).StatusCode; got != http.StatusNotModified {
-		t.Errorf("new If-None-Match: got %d, want %d", got, http.StatusNotModified)
-	}
-
-	resp = get(t, h, target, hdr("Accept-Encoding", "gzip", "If-None-Match", oldGzipETag))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("old gzip If-None-Match after the change: got %d, want %d", resp.StatusCode, http.StatusOK)
-	}
-	if got := gunzip(t, body(t, resp)); !bytes.Equal(got, newBody) {
-		t.Errorf("gzip body after the change: got %d bytes, want the %d new bytes", len(got), len(newBody))
-	}
-	newGzipETag := resp.Header.Get("ETag")
-	if newGzipETag == oldGzipETag || newGzipETag == newETag || newGzipETag == oldETag {
-		t.Errorf("gzip ETag after the change: got %q, want one unlike %q, %q and %q", newGzipETag, oldGzipETag, newETag, oldETag)
-	}
-
-	// The feed removed from the site.
-	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(key))); err != nil {
+func newSite(t *testing.T) *site {
+	t.Helper()
+	s := &site{t: t, articles: t.TempDir(), out: t.TempDir()}
+	if err := os.CopyFS(s.articles, os.DirFS("../../examples/articles")); err != nil {
 		t.Fatal(err)
 	}
-	for _, header := range []http.Header{nil, hdr("If-None-Match", newETag), hdr("Accept-Encoding", "gzip", "If-None-Match", newGzipETag)} {
-		resp := get(t, h, target, header)
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("removed feed, %v: got %d, want %d", header, resp.StatusCode, http.StatusNotFound)
-		}
-		if b := body(t, resp); bytes.Contains(b, []byte("late news")) {
-			t.Errorf("removed feed, %v: body still holds the feed", header)
-		}
-	}
+	s.build(buildTime)
+	return s
+}
 
-	// Published again.
-	rewrite(t, dir, key, oldBody, changed.Add(time.Hour))
-	resp = get(t, h, target, nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("republished feed: got %d, want %d", resp.StatusCode, http.StatusOK)
+// build publishes the site as at now.
+func (s *site) build(now time.Time) {
+	s.t.Helper()
+	data, err := os.ReadFile("../../examples/site.yaml")
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	if got := resp.Header.Get("ETag"); got != oldETag {
-		t.Errorf("republished feed: ETag: got %q, want %q, as for the same bytes before", got, oldETag)
+	def, err := feed.ParseSite(append(data, s.extra...))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	b := &publish.Build{Site: def, Articles: store.NewFolder(s.articles), Out: store.NewFolder(s.out), Now: now}
+	if _, err := b.Run(context.Background()); err != nil {
+		s.t.Fatalf("build: %v", err)
 	}
 }
 
-// TestETagsFollowBody checks, for every format, that both representations
-// get new ETags when the published bytes change, and their old ones back
-// when the bytes do.
-func TestETagsFollowBody(t *testing.T) {
-	dir := published(t)
-	h := serve.New(store.NewFolder(dir))
-	for i, key := range []string{"feeds/index.rss", "feeds/index.atom", "feeds/index.json", "feeds.opml", "index.html"} {
-		t.Run(key, func(t *testing.T) {
-			target := "/" + key
-			etags := func() (identity, gz string) {
-				t.Helper()
-				a := get(t, h, target, nil)
-				b := get(t, h, target, hdr("Accept-Encoding", "gzip"))
-				if a.StatusCode != http.StatusOK || b.StatusCode != http.StatusOK {
-					t.Fatalf("status: got %d and %d, want %d", a.StatusCode, b.StatusCode, http.StatusOK)
+// retitle gives the article in file name a new title.
+func (s *site) retitle(name, title string) {
+	s.t.Helper()
+	path := filepath.Join(s.articles, name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		s.t.Fatal(err)
+	}
+	doc["title"] = title
+	data, _ = json.Marshal(doc)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// counting counts the store requests a handler makes.
+type counting struct {
+	serve.Source
+	n atomic.Int64
+}
+
+func (c *counting) GetIfChanged(ctx context.Context, key, version string) (*store.Object, error) {
+	c.n.Add(1)
+	return c.Source.GetIfChanged(ctx, key, version)
+}
+
+// The handler answers from memory and asks the store whether the site
+// changed at most once per revalidation interval; a rebuild reaches
+// readers at the first request after it. Run on a source without Stat
+// (as S3 is: conditional GETs) and on a folder (a stat).
+func TestRevalidation(t *testing.T) {
+	for _, withStat := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stat=%v", withStat), func(t *testing.T) {
+			s := newSite(t)
+			clock := buildTime.Add(time.Hour)
+			var src serve.Source = store.NewFolder(s.out)
+			counted := &counting{Source: src}
+			if !withStat {
+				src = counted
+			}
+			h := serve.New(src, serve.WithRevalidate(2*time.Second))
+			serve.SetClock(h, func() time.Time { return clock })
+			const target = "/feeds/index.rss"
+			old := get(t, h, target, nil)
+			oldBody, oldETag := body(t, old), old.Header.Get("ETag")
+			oldGzipETag := get(t, h, target, hdr("Accept-Encoding", "gzip")).Header.Get("ETag")
+			if got := old.Header.Get("Last-Modified"); got != buildTime.Format(http.TimeFormat) {
+				t.Errorf("Last-Modified: got %q, want the first build's time", got)
+			}
+
+			// Polls within the interval: answered from memory.
+			before := counted.n.Load()
+			for range 1000 {
+				if got := get(t, h, target, hdr("If-None-Match", oldETag)).StatusCode; got != http.StatusNotModified {
+					t.Fatalf("poll: got %d, want %d", got, http.StatusNotModified)
 				}
-				if b.Header.Get("Content-Encoding") != "gzip" {
-					t.Fatalf("Content-Encoding: got %q, want gzip", b.Header.Get("Content-Encoding"))
+			}
+			if n := counted.n.Load() - before; n != 0 {
+				t.Errorf("1,000 polls within the interval made %d store requests, want none", n)
+			}
+
+			// A build that changes nothing changes nothing served.
+			s.build(buildTime.Add(2 * time.Hour))
+			clock = clock.Add(3 * time.Second)
+			if got := get(t, h, target, hdr("If-None-Match", oldETag)).StatusCode; got != http.StatusNotModified {
+				t.Errorf("after a no-change build: got %d, want %d", got, http.StatusNotModified)
+			}
+			if !withStat {
+				if n := counted.n.Load() - before; n != 1 {
+					t.Errorf("one revalidation made %d store requests, want 1 (a conditional GET of the manifest)", n)
 				}
-				return a.Header.Get("ETag"), b.Header.Get("ETag")
 			}
-			original := readKey(t, dir, key)
-			id1, gz1 := etags()
-			changed := append(bytes.Clone(original), ' ')
-			rewrite(t, dir, key, changed, buildTime.Add(time.Duration(i+1)*time.Hour))
-			id2, gz2 := etags()
-			if id2 == id1 {
-				t.Errorf("identity ETag: got %q after the change, want a new one", id2)
+
+			// An edit: served once the interval is over, not before.
+			s.retitle("chang-e-6-launch.json", "嫦娥六号 更新")
+			edited := buildTime.Add(3 * time.Hour)
+			s.build(edited)
+			clock = clock.Add(time.Second)
+			if got := get(t, h, target, hdr("If-None-Match", oldETag)).StatusCode; got != http.StatusNotModified {
+				t.Errorf("within the interval after the edit: got %d, want %d (from memory)", got, http.StatusNotModified)
 			}
-			if gz2 == gz1 {
-				t.Errorf("gzip ETag: got %q after the change, want a new one", gz2)
+			clock = clock.Add(2 * time.Second)
+			resp := get(t, h, target, hdr("If-None-Match", oldETag))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("old If-None-Match after the edit: got %d, want %d", resp.StatusCode, http.StatusOK)
 			}
-			if id2 == gz2 {
-				t.Errorf("identity and gzip ETags are both %q", id2)
+			newBody, newETag := body(t, resp), resp.Header.Get("ETag")
+			if bytes.Equal(newBody, oldBody) || !bytes.Contains(newBody, []byte("嫦娥六号 更新")) {
+				t.Errorf("body after the edit: want the new title")
 			}
-			rewrite(t, dir, key, original, buildTime.Add(time.Duration(i+2)*time.Hour))
-			id3, gz3 := etags()
-			if id3 != id1 || gz3 != gz1 {
-				t.Errorf("ETags of the original bytes: got %q and %q, want %q and %q", id3, gz3, id1, gz1)
+			if want := readKey(t, s.out, "feeds/index.rss"); !bytes.Equal(newBody, want) {
+				t.Errorf("body after the edit: got %d bytes, want the %d published", len(newBody), len(want))
+			}
+			checkStrongETag(t, newETag)
+			if newETag == oldETag {
+				t.Errorf("ETag after the edit: still %q", newETag)
+			}
+			if got, want := resp.Header.Get("Last-Modified"), edited.Format(http.TimeFormat); got != want {
+				t.Errorf("Last-Modified after the edit: got %q, want %q", got, want)
+			}
+			if got := get(t, h, target, hdr("If-Modified-Since", buildTime.Add(2*time.Hour).Format(http.TimeFormat))).StatusCode; got != http.StatusOK {
+				t.Errorf("If-Modified-Since before the edit: got %d, want %d", got, http.StatusOK)
+			}
+			if got := get(t, h, target, hdr("If-Modified-Since", edited.Format(http.TimeFormat))).StatusCode; got != http.StatusNotModified {
+				t.Errorf("If-Modified-Since at the edit: got %d, want %d", got, http.StatusNotModified)
+			}
+			if got := get(t, h, target, hdr("If-None-Match", newETag)).StatusCode; got != http.StatusNotModified {
+				t.Errorf("new If-None-Match: got %d, want %d", got, http.StatusNotModified)
+			}
+			gz := get(t, h, target, hdr("Accept-Encoding", "gzip", "If-None-Match", oldGzipETag))
+			if gz.StatusCode != http.StatusOK || !bytes.Equal(gunzip(t, body(t, gz)), newBody) {
+				t.Errorf("gzip after the edit: got %d, want 200 with the new bytes", gz.StatusCode)
+			}
+			if e := gz.Header.Get("ETag"); e == oldGzipETag || e == newETag {
+				t.Errorf("gzip ETag after the edit: %q, want a new one of its own", e)
+			}
+
+			// The edit undone: the old bytes and ETag again, and a
+			// Last-Modified that does not go back.
+			s.retitle("chang-e-6-launch.json", "嫦娥六号发射成功 将首次从月球背面采样返回")
+			undone := buildTime.Add(4 * time.Hour)
+			s.build(undone)
+			clock = clock.Add(3 * time.Second)
+			resp = get(t, h, target, nil)
+			if got := resp.Header.Get("ETag"); got != oldETag {
+				t.Errorf("edit undone: ETag %q, want %q as for the same bytes before", got, oldETag)
+			}
+			if got, want := resp.Header.Get("Last-Modified"), undone.Format(http.TimeFormat); got != want {
+				t.Errorf("edit undone: Last-Modified %q, want %q (the bytes changed then)", got, want)
+			}
+
+			// The site's manifest gone: nothing is published.
+			if err := os.Remove(filepath.Join(s.out, ".feedpub", "manifest.json")); err != nil {
+				t.Fatal(err)
+			}
+			clock = clock.Add(3 * time.Second)
+			if got := get(t, h, target, nil).StatusCode; got != http.StatusNotFound {
+				t.Errorf("no manifest: got %d, want %d", got, http.StatusNotFound)
 			}
 		})
+	}
+}
+
+// cacheControl is what the build asks of caches for a feed: fresh for a
+// minute, stale for a schedule period (5 minutes by default) while a
+// cache revalidates, a day when the origin fails.
+const cacheControl = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
+
+// A feed renamed in the site file answers 301 to its new name in every
+// format; a feed that lost its last article is published empty for the
+// grace period, then removed and answered 410 Gone.
+func TestRenamedAndGone(t *testing.T) {
+	s := newSite(t)
+	s.extra = "redirects: {tag/old-news: category/world, author/郭婧: index}\n"
+	s.build(buildTime.Add(time.Hour))
+	clock := buildTime.Add(time.Hour)
+	h := serve.New(store.NewFolder(s.out))
+	serve.SetClock(h, func() time.Time { return clock })
+	for _, c := range []struct{ target, location string }{
+		{"/feeds/tag/old-news.rss", "/feeds/category/world.rss"},
+		{"/feeds/tag/old-news.json", "/feeds/category/world.json"},
+		{"/feeds/author/%E9%83%AD%E5%A9%A7.atom", "/feeds/index.atom"}, // still published: the redirect wins
+	} {
+		resp := get(t, h, c.target, nil)
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != c.location {
+			t.Errorf("%s: %d to %q, want 301 to %q", c.target, resp.StatusCode, resp.Header.Get("Location"), c.location)
+		}
+		checkAlways(t, resp)
+	}
+
+	// The only article of an author goes.
+	if err := os.Remove(filepath.Join(s.articles, "table-tennis-world-championships.json")); err != nil {
+		t.Fatal(err)
+	}
+	s.extra = ""
+	s.build(buildTime.Add(2 * time.Hour))
+	clock = clock.Add(time.Hour)
+	target := "/feeds/author/%E9%83%AD%E5%A9%A7.rss"
+	resp := get(t, h, target, nil)
+	if resp.StatusCode != http.StatusOK || bytes.Contains(body(t, resp), []byte("<item>")) {
+		t.Fatalf("retired feed within the grace period: %d, want 200 with no items", resp.StatusCode)
+	}
+	s.build(buildTime.Add(2*time.Hour + 29*24*time.Hour))
+	clock = clock.Add(time.Hour)
+	if got := get(t, h, target, nil).StatusCode; got != http.StatusOK {
+		t.Errorf("retired feed after 29 days: %d, want 200", got)
+	}
+	s.build(buildTime.Add(2*time.Hour + 30*24*time.Hour))
+	clock = clock.Add(time.Hour)
+	for _, ext := range []string{"rss", "atom", "json"} {
+		target := "/feeds/author/%E9%83%AD%E5%A9%A7." + ext
+		for _, hd := range []http.Header{nil, hdr("Accept-Encoding", "br, gzip")} {
+			if got := get(t, h, target, hd).StatusCode; got != http.StatusGone {
+				t.Errorf("%s after 30 days, %v: %d, want 410", target, hd, got)
+			}
+		}
+		for _, suffix := range []string{"", ".gz", ".br"} {
+			if _, err := os.Stat(filepath.Join(s.out, "feeds", "author", "郭婧."+ext+suffix)); !os.IsNotExist(err) {
+				t.Errorf("%s%s still in the published folder (%v)", ext, suffix, err)
+			}
+		}
+	}
+	if bytes.Contains(readKey(t, s.out, "feeds.opml"), []byte("郭婧")) {
+		t.Error("feeds.opml still lists the removed feed")
+	}
+	// An article by the same author brings the feed back.
+	writeArticle := filepath.Join(s.articles, "back.json")
+	doc := `{"id":"back","url":"https://news.example.cn/back","title":"回来了","published":"2024-08-01T08:00:00+08:00","authors":[{"name":"郭婧"}]}`
+	if err := os.WriteFile(writeArticle, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.build(buildTime.Add(31 * 24 * time.Hour))
+	clock = clock.Add(time.Hour)
+	if got := get(t, h, target, nil).StatusCode; got != http.StatusOK {
+		t.Errorf("the feed back: %d, want 200", got)
 	}
 }

@@ -112,6 +112,11 @@ func configure(ctx context.Context, articles, siteFile, out, base, now string) (
 		return nil, err
 	}
 	b.Now = when
+	// How often the scheduled build runs (the template passes its
+	// ScheduleRate): the published objects' Cache-Control follows it.
+	if b.Schedule, err = publish.ParseSchedule(os.Getenv("FEEDPUB_SCHEDULE")); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
@@ -166,6 +169,14 @@ func files(t *testing.T, dir string) map[string][]byte {
 	return files
 }
 
+// objects leaves the precompressed variants (checked by checkSite) out
+// of a list of published keys.
+func objects(keys []string) []string {
+	return slices.DeleteFunc(slices.Clone(keys), func(k string) bool {
+		return strings.HasSuffix(k, ".gz") || strings.HasSuffix(k, ".br")
+	})
+}
+
 func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
@@ -244,6 +255,24 @@ func checkSite(t *testing.T, out string) *publish.Report {
 				t.Errorf("%s: no items list", key)
 			}
 		case key == publish.ReportKey || key == "index.html":
+		case ext == ".gz" || ext == ".br":
+			// A precompressed variant: the bytes of its object, smaller.
+			plain, ok := all[strings.TrimSuffix(key, ext)]
+			var r io.Reader
+			if ext == ".gz" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Errorf("%s: %v", key, err)
+					continue
+				}
+				r = zr
+			} else {
+				r = brotli.NewReader(bytes.NewReader(body))
+			}
+			got, err := io.ReadAll(r)
+			if !ok || err != nil || !bytes.Equal(got, plain) || len(body) >= len(plain) {
+				t.Errorf("%s: not a smaller copy of %s (%v)", key, strings.TrimSuffix(key, ext), err)
+			}
 		default:
 			t.Errorf("unexpected file %s", key)
 		}
@@ -260,7 +289,7 @@ func checkSite(t *testing.T, out string) *publish.Report {
 			live[f.URL] = true
 		}
 	}
-	if got, want := keys(all), keys(want); !slices.Equal(got, want) {
+	if got, want := objects(keys(all)), keys(want); !slices.Equal(got, want) {
 		t.Errorf("files: got %v, want the report's feeds in three formats, the index, the OPML list and the report: %v", got, want)
 	}
 
@@ -476,7 +505,7 @@ func TestBuildTwice(t *testing.T) {
 
 	r := buildExamples(t, out)
 	rep := checkSite(t, out)
-	published := slices.DeleteFunc(keys(first), func(k string) bool { return k == publish.ReportKey })
+	published := slices.DeleteFunc(objects(keys(first)), func(k string) bool { return k == publish.ReportKey })
 	if len(rep.Written) != 0 {
 		t.Errorf("second build wrote %v, want nothing", rep.Written)
 	}

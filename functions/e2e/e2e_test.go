@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/mmcdole/gofeed"
@@ -216,6 +218,7 @@ func (e *env) buildEnv() []string {
 		"FEEDPUB_ARTICLES=s3://"+e.content+"/articles",
 		"FEEDPUB_SITE=s3://"+e.content+"/config/site.yaml",
 		"FEEDPUB_OUT=s3://"+e.feeds+"/",
+		"FEEDPUB_SCHEDULE=rate(10 minutes)", // as the template passes its ScheduleRate
 	)
 }
 
@@ -324,8 +327,31 @@ func TestBuildFunction(t *testing.T) {
 			if got := aws.ToString(out.ContentType); got != want {
 				t.Errorf("%s Content-Type = %q, want %q", key, got, want)
 			}
-			if got := aws.ToString(out.CacheControl); got != "public, max-age=300" {
-				t.Errorf("%s Cache-Control = %q, want public, max-age=300", key, got)
+			const cc = "public, max-age=60, stale-while-revalidate=600, stale-if-error=86400" // from FEEDPUB_SCHEDULE
+			if got := aws.ToString(out.CacheControl); got != cc {
+				t.Errorf("%s Cache-Control = %q, want %q", key, got, cc)
+			}
+			// Its precompressed variants, as CloudFront could serve them.
+			_, plain := e.get(t, key)
+			for ext, coding := range map[string]string{".gz": "gzip", ".br": "br"} {
+				v, body := e.get(t, key+ext)
+				if got := aws.ToString(v.ContentEncoding); got != coding {
+					t.Errorf("%s%s Content-Encoding = %q, want %q", key, ext, got, coding)
+				}
+				if got := aws.ToString(v.ContentType); got != want {
+					t.Errorf("%s%s Content-Type = %q, want %q", key, ext, got, want)
+				}
+				var r io.Reader = brotli.NewReader(bytes.NewReader(body))
+				if coding == "gzip" {
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatalf("%s%s: %v", key, ext, err)
+					}
+					r = zr
+				}
+				if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, plain) {
+					t.Errorf("%s%s does not decode to %s (%v)", key, ext, key, err)
+				}
 			}
 		}
 		for _, key := range []string{"feeds/index.rss", "feeds/index.atom", "feeds/index.json"} {

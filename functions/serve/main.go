@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -61,6 +62,20 @@ func run(ctx context.Context, args []string) error {
 		claims := serve.StoreClaims{Store: src, Prefix: layout.ClaimsDir}
 		opts = append(opts, serve.WithRebuild(serve.NewRebuild([]byte(secret), start, claims)))
 	}
+	if v := os.Getenv("FEEDPUB_REVALIDATE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("FEEDPUB_REVALIDATE: %q is not a positive duration (2s, 500ms)", v)
+		}
+		opts = append(opts, serve.WithRevalidate(d))
+	}
+	if v := os.Getenv("FEEDPUB_MEMORY_MB"); v != "" {
+		mb, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || mb <= 0 {
+			return fmt.Errorf("FEEDPUB_MEMORY_MB: %q is not a positive number of MiB", v)
+		}
+		opts = append(opts, serve.WithMemory(mb<<20))
+	}
 	h := serve.New(src, opts...)
 	if inLambda {
 		lambdaurl.Start(h)
@@ -94,7 +109,10 @@ func listen(ctx context.Context, h http.Handler, addr, feeds string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or idle clients cannot hold connections open for long; a feed
+	// is written well within WriteTimeout even to a slow reader.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Serving, feedpub's local server against nginx (Debian; gzip_static, and
+# brotli_static from libnginx-mod-http-brotli-static when Debian has it),
+# on the same published feed, measured by wrk (Debian) over loopback:
+# 200 gzip, 200 br, 304 (If-None-Match), HEAD. Prints one Markdown table
+# with requests per second, errors and the ratio feedpub/nginx. See
+# docs/benchmarks.md.
+#
+#   bash bench/serve.sh              # or: make bench
+#   DURATION=5s bash bench/serve.sh  # a quick run
+#
+# The site is a generated corpus (bench/corpus, SIZE articles, full text)
+# built by feedpub with its default precompress: [gzip, br]; the feed is
+# FEED (feeds/index.rss: 50 items, about 280 KB). Both servers serve the
+# same folder: nginx finds feedpub's variants (index.rss.gz, .br) as its
+# static modules expect them. wrk runs -t2 -c32 for DURATION (10s) per row,
+# after a 2 s warm-up of each server.
+#
+# Environment: SIZE (10000), FEED (feeds/index.rss), DURATION (10s),
+# THREADS (2), CONNECTIONS (32), TMPDIR, GO.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+GO=${GO:-go}
+SIZE=${SIZE:-10000}
+FEED=${FEED:-feeds/index.rss}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+
+. bench/lib.sh
+need_pkg nginx nginx
+need_pkg wrk wrk
+need_pkg curl curl
+brotli_module=/usr/lib/nginx/modules/ngx_http_brotli_static_module.so
+if [ ! -e "$brotli_module" ] && [ "$(id -u)" = 0 ] &&
+	apt-cache show libnginx-mod-http-brotli-static >/dev/null 2>&1; then
+	echo "installing the Debian package libnginx-mod-http-brotli-static" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnginx-mod-http-brotli-static >/dev/null
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/feedpub-serve-bench.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$GO" build -o "$work/build" ./functions/build
+"$GO" build -o "$work/serve" ./functions/serve
+"$GO" run ./bench/corpus -n "$SIZE" -seed 1 -out "$work/corpus" -now 2025-06-01T00:00:00Z >/dev/null
+"$work/build" -articles "$work/corpus/articles" -site bench/site.yaml -out "$work/site" -now 2025-06-01T00:00:00Z >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
+
+fp=$(free_port)
+"$work/serve" -feeds "$work/site" -addr "127.0.0.1:$fp" 2>"$work/serve.log" &
+pids+=($!)
+
+np=$(free_port)
+mkdir -p "$work/nginx"
+brotli_load="" brotli_on=""
+if [ -e "$brotli_module" ]; then
+	brotli_load="load_module $brotli_module;"
+	brotli_on="brotli_static on;"
+fi
+cat >"$work/nginx/nginx.conf" <<EOF
+$brotli_load
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	client_body_temp_path $work/nginx/body;
+	proxy_temp_path $work/nginx/proxy;
+	fastcgi_temp_path $work/nginx/fastcgi;
+	uwsgi_temp_path $work/nginx/uwsgi;
+	scgi_temp_path $work/nginx/scgi;
+	types { application/rss+xml rss; application/atom+xml atom; application/feed+json json; }
+	gzip_static on;
+	$brotli_on
+	server {
+		listen 127.0.0.1:$np;
+		root $work/site;
+	}
+}
+EOF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+wait_port "$fp"
+wait_port "$np"
+
+cat >"$work/head.lua" <<'EOF'
+wrk.method = "HEAD"
+EOF
+
+etag_of() { # port accept-encoding
+	curl -sS -o /dev/null -D - -H "Accept-Encoding: $2" "http://127.0.0.1:$1/$FEED" |
+		awk 'tolower($1) == "etag:" { sub(/\r$/, ""); print $2 }'
+}
+# rps port args...: requests per second and errors of one wrk run.
+rps() {
+	local port=$1
+	shift
+	local out
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$@" "http://127.0.0.1:$port/$FEED")
+	local r e
+	r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	e=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+	echo "$r $e"
+}
+
+bytes_of() { curl -sS -o /dev/null -w '%{size_download}' -H "Accept-Encoding: $2" "http://127.0.0.1:$1/$FEED"; }
+echo "machine: $(nproc) CPUs, $(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "feedpub: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "feed: /$FEED of a $SIZE-article site, $(bytes_of "$fp" identity) bytes (gzip $(bytes_of "$fp" gzip), br $(bytes_of "$fp" br)); wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+[ -n "$brotli_on" ] || echo "note: nginx has no brotli_static module here: its br row serves gzip"
+echo
+
+# Warm both.
+wrk -t1 -c4 -d2s "http://127.0.0.1:$fp/$FEED" >/dev/null
+wrk -t1 -c4 -d2s "http://127.0.0.1:$np/$FEED" >/dev/null
+
+echo "| request | feedpub req/s | nginx req/s | feedpub/nginx | errors feedpub / nginx |"
+echo "|---|---:|---:|---:|---:|"
+row() { # name args...
+	local name=$1
+	shift
+	local f n
+	# shellcheck disable=SC2206
+	f=($(rps "$fp" "${@//@ETAG@/$(etag_of "$fp" "$accept")}"))
+	# shellcheck disable=SC2206
+	n=($(rps "$np" "${@//@ETAG@/$(etag_of "$np" "$accept")}"))
+	awk -v name="$name" -v f="${f[0]}" -v n="${n[0]}" -v fe="${f[1]}" -v ne="${n[1]}" \
+		'BEGIN { printf "| %s | %.0f | %.0f | %.2f× | %d / %d |\n", name, f, n, (n > 0 ? f / n : 0), fe, ne }'
+}
+accept=gzip
+row "200 gzip" -H "Accept-Encoding: gzip"
+accept=br
+row "200 br" -H "Accept-Encoding: br"
+accept=gzip
+row "304 (If-None-Match, gzip)" -H "Accept-Encoding: gzip" -H "If-None-Match: @ETAG@"
+accept=gzip
+row "HEAD gzip" -H "Accept-Encoding: gzip" -s "$work/head.lua"

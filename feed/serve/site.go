@@ -1,0 +1,255 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/manifest"
+)
+
+// snapshot is the published site as one manifest described it, with every
+// header value made once.
+type snapshot struct {
+	version   string    // of the manifest object, as the store named it
+	checked   time.Time // when the store was last asked
+	objects   map[string]*object
+	gone      map[string]int64  // keys of feeds removed: 410
+	redirects map[string]string // feed name -> the name it moved to: 301
+}
+
+// Codings the handler serves, in the order it prefers them when a request
+// accepts several equally.
+var codings = [...]string{"br", "gzip", ""}
+
+type object struct {
+	reps         [len(codings)]*rep // by codings' index; nil when not published
+	modified     time.Time
+	lastModified []string
+	cacheControl []string
+	contentType  []string
+	vary         []string // nil when there is one representation
+}
+
+// rep is one representation of an object: its bytes in one coding.
+type rep struct {
+	key      string
+	hash     string
+	size     int
+	etag     []string
+	length   []string
+	encoding []string // nil for identity
+	body     atomic.Pointer[cached]
+}
+
+type cached struct {
+	b    []byte
+	used atomic.Bool // since the last sweep
+}
+
+var varyAcceptEncoding = []string{"Accept-Encoding"}
+
+func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *snapshot) *snapshot {
+	s := &snapshot{version: version, checked: checked, objects: make(map[string]*object, len(m.Objects)),
+		gone: m.Gone, redirects: m.Redirects}
+	for key, e := range m.Objects {
+		if !layout.Served(key) {
+			continue
+		}
+		modified := time.Unix(e.Modified, 0).UTC()
+		o := &object{
+			modified:     modified,
+			lastModified: []string{modified.Format(http.TimeFormat)},
+			cacheControl: []string{e.CacheControl},
+			contentType:  []string{e.Type},
+		}
+		for i, c := range codings {
+			r := &rep{key: key, hash: e.Hash, size: e.Size}
+			if c != "" {
+				v, ok := e.Variants[c]
+				if !ok {
+					continue
+				}
+				r = &rep{key: v.Key, hash: v.Hash, size: v.Size, encoding: []string{c}}
+				o.vary = varyAcceptEncoding
+			}
+			r.etag = []string{`"` + r.hash[:min(32, len(r.hash))] + `"`}
+			r.length = []string{strconv.Itoa(r.size)}
+			if last != nil { // bodies already in memory stay
+				if lo := last.objects[key]; lo != nil && lo.reps[i] != nil && lo.reps[i].hash == r.hash {
+					r.body.Store(lo.reps[i].body.Load())
+				}
+			}
+			o.reps[i] = r
+		}
+		s.objects[key] = o
+	}
+	return s
+}
+
+// current returns the site to answer from: the one in memory, asking the
+// store first when the last time is more than one interval ago. Only one
+// request asks; the others answer from what there is meanwhile. A store
+// that fails is asked again at the next interval, and the site in memory
+// is served until then (stale-if-error).
+func (h *Handler) current(ctx context.Context) (*snapshot, error) {
+	s := h.site.Load()
+	if s == nil {
+		h.loading.Lock()
+		defer h.loading.Unlock()
+		if s = h.site.Load(); s != nil {
+			return s, nil
+		}
+		s, err := h.load(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		h.site.Store(s)
+		return s, nil
+	}
+	if h.now().Sub(s.checked) < h.revalidate || !h.refreshing.CompareAndSwap(false, true) {
+		return s, nil
+	}
+	defer h.refreshing.Store(false)
+	h.loading.Lock()
+	defer h.loading.Unlock()
+	next, err := h.load(ctx, s)
+	if err != nil {
+		h.log.ErrorContext(ctx, "serve: revalidate the manifest", "err", err)
+		retry := *s
+		retry.checked = h.now()
+		h.site.Store(&retry)
+		return s, nil
+	}
+	h.site.Store(next)
+	return next, nil
+}
+
+// load asks the store for the manifest, given the site in memory (nil for
+// none), and returns the site it describes. A store that has no manifest
+// publishes nothing.
+func (h *Handler) load(ctx context.Context, last *snapshot) (*snapshot, error) {
+	now := h.now()
+	version := ""
+	if last != nil {
+		version = last.version
+	}
+	if st, ok := h.src.(statter); ok {
+		info, err := st.Stat(ctx, layout.Manifest)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return &snapshot{checked: now, objects: map[string]*object{}}, nil
+		case err != nil:
+			return nil, err
+		case last != nil && info.Version == last.version:
+			s := *last
+			s.checked = now
+			return &s, nil
+		}
+		version = info.Version
+		obj, err := h.src.GetIfChanged(ctx, layout.Manifest, "")
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		return h.decode(obj, version, now, last)
+	}
+	obj, err := h.src.GetIfChanged(ctx, layout.Manifest, version)
+	switch {
+	case errors.Is(err, store.ErrNotModified) && last != nil:
+		s := *last
+		s.checked = now
+		return &s, nil
+	case errors.Is(err, store.ErrNotFound):
+		return &snapshot{checked: now, objects: map[string]*object{}}, nil
+	case err != nil:
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	return h.decode(obj, obj.Version, now, last)
+}
+
+func (h *Handler) decode(obj *store.Object, version string, now time.Time, last *snapshot) (*snapshot, error) {
+	m, err := manifest.Decode(obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %s: %w", layout.Manifest, err)
+	}
+	s := newSnapshot(m, version, now, last)
+	var resident int64 // what the new site keeps; the rest goes with the old one
+	for _, o := range s.objects {
+		for _, rp := range o.reps {
+			if rp != nil {
+				if c := rp.body.Load(); c != nil {
+					resident += int64(len(c.b))
+				}
+			}
+		}
+	}
+	h.resident.Store(resident)
+	return s, nil
+}
+
+// body returns the bytes of rp: from memory, or read from the store and
+// kept. Bytes that are not the ones the manifest names (a build wrote the
+// object and has not yet written its manifest) are served with an ETag of
+// their own, returned, and not kept.
+func (h *Handler) body(ctx context.Context, site *snapshot, rp *rep) ([]byte, []string, error) {
+	if c := rp.body.Load(); c != nil {
+		if !c.used.Load() {
+			c.used.Store(true)
+		}
+		return c.b, nil, nil
+	}
+	obj, err := h.src.GetIfChanged(ctx, rp.key, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if hash := store.Hash(obj.Body); hash != rp.hash {
+		return obj.Body, []string{`"` + hash[:32] + `"`}, nil
+	}
+	c := &cached{b: obj.Body}
+	c.used.Store(true)
+	if rp.body.CompareAndSwap(nil, c) {
+		if h.resident.Add(int64(len(c.b))) > h.memory {
+			h.evict(site)
+		}
+	}
+	return obj.Body, nil, nil
+}
+
+// evict drops the bodies not used since the last sweep until the bodies
+// in memory fit the budget again, and marks the others unused (the clock
+// algorithm: a body used between two sweeps stays).
+func (h *Handler) evict(site *snapshot) {
+	if !h.evicting.TryLock() {
+		return // another request is at it
+	}
+	defer h.evicting.Unlock()
+	for pass := 0; pass < 2 && h.resident.Load() > h.memory; pass++ {
+		for _, o := range site.objects {
+			for _, rp := range o.reps {
+				if rp == nil {
+					continue
+				}
+				c := rp.body.Load()
+				if c == nil {
+					continue
+				}
+				if c.used.Load() {
+					c.used.Store(false)
+					continue
+				}
+				if rp.body.CompareAndSwap(c, nil) {
+					h.resident.Add(-int64(len(c.b)))
+				}
+				if h.resident.Load() <= h.memory*3/4 {
+					return
+				}
+			}
+		}
+	}
+}
