@@ -95,6 +95,7 @@ bench: tools
 	bash bench/incremental.sh
 	bash bench/renderers.sh
 	bash bench/coldstart.sh
+	bash bench/serve.sh
 
 # sam build (infra/template.yaml, Metadata BuildMethod: makefile) runs
 # build-<LogicalId> at the repository root with ARTIFACTS_DIR set: a static
