@@ -62,12 +62,18 @@ lint: tools
 # What the tests need, installed on a fresh machine: Go tools into .tools/bin,
 # Debian packages with apt-get when run as root.
 tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TOOLS)/local-aws-sqs
-	@command -v xmllint >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; \
-	  else \
-	    echo "xmllint is missing: install the Debian package libxml2-utils (sudo apt-get install libxml2-utils)"; exit 1; \
-	  fi; }
+	@missing=""; \
+	  command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
+	  [ -x /usr/sbin/varnishd ] || missing="$$missing varnish"; \
+	  /usr/bin/python3 -c 'import feedparser' 2>/dev/null || missing="$$missing python3-feedparser"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	      echo "installing Debian packages:$$missing"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else \
+	      echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; \
+	    fi; \
+	  fi
 
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
