@@ -15,7 +15,9 @@
 # both are read once so the page cache is warm, then each tool builds into
 # an empty folder, in two modes: full text (bench/site.yaml; a full-text RSS
 # template for Hugo) and summaries (bench/site-summaries.yaml; Hugo's
-# embedded RSS template). The runs alternate tools, each measured by
+# embedded RSS template), both with precompress: [] (Hugo's work: no
+# precompressed variants); and feedpub once more in full text with its
+# default gzip and br variants, against Hugo's full-text runs. The runs alternate tools, each measured by
 # /usr/bin/time (%e %U %S %M). The first size also gets one warm-up run of
 # each, not counted.
 #
@@ -26,7 +28,8 @@
 # (keep every run's figures in this file), REV (build feedpub from this git
 # revision instead of the work tree), HUGO_FORMAT (html: bodies as .html
 # content files, taken as they are; md: Markdown files with raw HTML),
-# TMPDIR (where the corpora and outputs go; tmpfs is avoided; every run's
+# VARIANTS (1: also feedpub full text with its default precompressed
+# variants, beside Hugo's full text; 0: not), TMPDIR (where the corpora and outputs go; tmpfs is avoided; every run's
 # output is kept until the end, about 12 GB with the defaults), GO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +45,7 @@ NOW=${NOW:-2025-06-01T00:00:00Z}
 CHART=${CHART-docs/build-chart.svg}
 HUGO_FORMAT=${HUGO_FORMAT:-html}
 REV=${REV:-}
+VARIANTS=${VARIANTS:-1}
 
 # Hugo, and GNU time for the measurements.
 . bench/lib.sh
@@ -81,6 +85,8 @@ else
 fi
 (cd "$src" && "$GO" build -o "$work/bin/feedpub" ./functions/build)
 "$GO" build -o "$work/bin/convert" ./bench/hugo/convert
+{ cat bench/site.yaml; echo "precompress: []"; } >"$work/site-full.yaml"
+{ cat bench/site-summaries.yaml; echo "precompress: []"; } >"$work/site-summaries.yaml"
 "$GO" build -o "$work/bin/chart" ./bench/chart
 
 cpu_model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
@@ -110,8 +116,12 @@ run_one() {
 	local cmd
 	case $tool in
 	feedpub)
-		local site=bench/site.yaml
-		[ "$mode" = summaries ] && site=bench/site-summaries.yaml
+		# Hugo's work: no precompressed variants (precompress: []); the
+		# "variants" mode is full text with feedpub's default gzip and br,
+		# beside Hugo's full-text runs.
+		local site=$work/site-full.yaml
+		[ "$mode" = summaries ] && site=$work/site-summaries.yaml
+		[ "$mode" = variants ] && site=bench/site.yaml
 		cmd=("$work/bin/feedpub" -articles "$work/corpus/articles" -site "$site" -out "$out" -now "$NOW")
 		;;
 	hugo)
@@ -185,6 +195,7 @@ for size in $SIZES; do
 				run_one feedpub "$mode" "$size" "$run" 1
 			fi
 		done
+		[ "$VARIANTS" = 1 ] && run_one feedpub variants "$size" "$run" 1
 	done
 	rm -rf "$work/corpus" "$work/hugo-site"
 done
@@ -229,15 +240,16 @@ END {
 	print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nm; j++) {
 		size = sizes[i]; mode = modes[j]
-		f = size SUBSEP mode SUBSEP "feedpub"; h = size SUBSEP mode SUBSEP "hugo"
+		f = size SUBSEP mode SUBSEP "feedpub"; h = size SUBSEP (mode == "variants" ? "full" : mode) SUBSEP "hugo"
 		if (!(f in n) || !(h in n)) continue
 		fw = median(wall, f); hw = median(wall, h)
 		fc = median(cpu, f); hc = median(cpu, h)
 		fr = median(rss, f); hr = median(rss, h)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s×3 / %s | %d |\n",
-			count(size), mode == "full" ? "full text" : mode,
+			count(size), mode == "full" ? "full text" : mode == "variants" ? "full text + gzip, br variants" : mode,
 			secs(fw), secs(hw), ratio(hw, fw), secs(fc), secs(hc), ratio(hc, fc),
 			mib(fr), mib(hr), ratio(hr, fr), count(feeds[f]), count(feeds[h]), n[f]
+		if (mode == "variants") continue # the chart compares like with like
 		printf "feedpub,%s,%s,%d,%s,%s,%s\n", mode == "full" ? "full text" : mode, size, n[f], fw, fc, fr > csv
 		printf "Hugo,%s,%s,%d,%s,%s,%s\n", mode == "full" ? "full text" : mode, size, n[h], hw, hc, hr > csv
 	}

@@ -30,6 +30,11 @@ func atomHead(w *writer, f *Feed) {
 	w.str(`/><link rel="alternate" type="text/html"`)
 	w.attrs("href", s.URL)
 	w.str("/>")
+	for _, hub := range s.Hubs { // WebSub
+		w.str(`<link rel="hub"`)
+		w.attrs("href", hub)
+		w.str("/>")
+	}
 	atomAuthor(w, s.Author)
 	w.str("<generator")
 	w.attrs("uri", GeneratorURI)

@@ -24,6 +24,18 @@ func jsonHead(w *writer, f *Feed) {
 	w.jsonField("description", s.Description)
 	w.jsonField("icon", s.Image)
 	w.jsonField("language", s.Language)
+	if len(s.Hubs) > 0 { // WebSub, as JSON Feed 1.1 names it
+		w.str(`,"hubs":[`)
+		for i, hub := range s.Hubs {
+			if i > 0 {
+				w.char(',')
+			}
+			w.str(`{"type":"WebSub","url":`)
+			w.jsonString(hub)
+			w.char('}')
+		}
+		w.char(']')
+	}
 	w.str(`,"authors":[`)
 	jsonAuthor(w, s.Author)
 	w.str(`],"items":[`)

@@ -28,6 +28,11 @@ func rssHead(w *writer, f *Feed) {
 	w.str(`<atom:link rel="self" type="application/rss+xml"`)
 	w.attrs("href", f.URL("rss"))
 	w.str("/>")
+	for _, hub := range s.Hubs { // WebSub: where to subscribe for pushes
+		w.str(`<atom:link rel="hub"`)
+		w.attrs("href", hub)
+		w.str("/>")
+	}
 	w.elem("language", s.Language)
 	w.elem("copyright", s.Rights)
 	if s.Author.Email != "" {

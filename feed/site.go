@@ -48,6 +48,9 @@ type Site struct {
 	// ("tag/golang": "tag/go"): every format of the old feed is answered
 	// with a 301 to the new one.
 	Redirects map[string]string `yaml:"redirects"`
+	// Hubs are the WebSub hubs the feeds name (rel="hub") and every build
+	// announces its changed feeds to.
+	Hubs []string `yaml:"hubs"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -133,6 +136,13 @@ func (s *Site) normalise() error {
 		}
 	}
 	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
+	for i, h := range s.Hubs {
+		h = strings.TrimSpace(h)
+		s.Hubs[i] = h
+		if p, err := url.Parse(h); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Fragment != "" {
+			bad("hubs", "%q is not an absolute http or https URL", h)
+		}
+	}
 	if s.Language == "" {
 		s.Language = DefaultLanguage
 	}

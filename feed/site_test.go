@@ -209,3 +209,18 @@ func TestParseSiteRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSiteHubs(t *testing.T) {
+	s, err := feed.ParseSite([]byte(minimalSite + "hubs: [' https://pubsubhubbub.appspot.com/ ', https://websub.example.net/hub]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://pubsubhubbub.appspot.com/", "https://websub.example.net/hub"}; !reflect.DeepEqual(s.Hubs, want) {
+		t.Errorf("hubs %q, want %q", s.Hubs, want)
+	}
+	for _, bad := range []string{"hubs: [ftp://hub.example/]\n", "hubs: [/hub]\n", "hubs: ['https://hub.example/#x']\n"} {
+		if _, err := feed.ParseSite([]byte(minimalSite + bad)); err == nil || !strings.Contains(err.Error(), "hubs") {
+			t.Errorf("%q: %v, want an error naming hubs", bad, err)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type Object struct {
 	Modified int64 `json:"modified"`
 	// Variants are its precompressed copies, by content coding.
 	Variants map[string]Variant `json:"variants,omitempty"`
+	// Link is the Link header every answer for it carries (WebSub's hub
+	// and self), empty for none.
+	Link string `json:"link,omitempty"`
 }
 
 // Variant is an object's bytes in one content coding, stored as an object

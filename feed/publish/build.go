@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"time"
 
@@ -93,6 +94,11 @@ type Build struct {
 	// Schedule is how often the scheduled build runs (zero:
 	// DefaultSchedule); published objects' Cache-Control derives from it.
 	Schedule time.Duration
+	// HubDelay is how long after its commit a build announces its changed
+	// feeds to the site's WebSub hubs (zero: DefaultHubDelay; negative:
+	// at once); HubClient sends the pings (nil: a default client).
+	HubDelay  time.Duration
+	HubClient *http.Client
 
 	margin   int           // members a feed's head keeps beyond the item limit; 0: a default
 	claimFor time.Duration // how long a claim holds; 0: claimFor
@@ -108,6 +114,7 @@ type Report struct {
 	Feeds       []FeedReport `json:"feeds"`
 	Written     []string     `json:"written"`
 	Unchanged   []string     `json:"unchanged"`
+	Hubs        []HubReport  `json:"hubs,omitempty"` // the WebSub announcements of the changed feeds
 
 	failed []string // outputs the build could not write
 }
@@ -248,6 +255,9 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 		}
 	}
 	b.finish(st, rep)
+	// Committed: the changed feeds are what readers get (after the
+	// server's revalidation, which HubDelay waits for).
+	rep.Hubs = b.announce(ctx, rep.Written)
 	body, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {
 		_, err = b.Out.Write(ctx, &store.Object{Key: ReportKey, Body: append(body, '\n'), ContentType: layout.ContentType(ReportKey), CacheControl: "no-store"})

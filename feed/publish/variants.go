@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,7 +131,8 @@ func (o *outbox) current(key, hash string) bool {
 // variants returns the objects that go with a published object: its
 // precompressed copies, and its manifest entry.
 func (o *outbox) variants(key string, body []byte, hash string) ([]*store.Object, manifest.Object) {
-	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: o.b.cacheControl(key)}
+	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: o.b.cacheControl(key),
+		Link: o.b.link(key)}
 	var objs []*store.Object
 	for _, c := range o.b.Site.Precompress {
 		z := encode(c, body)
@@ -183,4 +185,20 @@ func variantKeys(m *manifest.Manifest, key string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// link is the Link header of a published object: for a feed of a site
+// with WebSub hubs, each hub and the feed itself (RFC 8288; WebSub §4),
+// so that a subscriber finds them without parsing the feed.
+func (b *Build) link(key string) string {
+	name, ext, ok := layout.FeedName(key)
+	if !ok || len(b.Site.Hubs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, hub := range b.Site.Hubs {
+		parts = append(parts, "<"+hub+">; rel=\"hub\"")
+	}
+	parts = append(parts, "<"+layout.FeedURL(b.Site.BaseURL, name, ext)+">; rel=\"self\"")
+	return strings.Join(parts, ", ")
 }

@@ -211,6 +211,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 	if o.vary != nil {
 		hdr["Vary"] = o.vary
 	}
+	if o.link != nil {
+		hdr["Link"] = o.link
+	}
 	rp := o.choose(r.Header["Accept-Encoding"])
 	if rp == nil {
 		hdr["Cache-Control"] = o.cacheControl

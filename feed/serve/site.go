@@ -35,6 +35,7 @@ type object struct {
 	cacheControl []string
 	contentType  []string
 	vary         []string // nil when there is one representation
+	link         []string // nil for none
 }
 
 // rep is one representation of an object: its bytes in one coding.
@@ -68,6 +69,9 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 			lastModified: []string{modified.Format(http.TimeFormat)},
 			cacheControl: []string{e.CacheControl},
 			contentType:  []string{e.Type},
+		}
+		if e.Link != "" {
+			o.link = []string{e.Link}
 		}
 		for i, c := range codings {
 			r := &rep{key: key, hash: e.Hash, size: e.Size}

@@ -117,6 +117,13 @@ func configure(ctx context.Context, articles, siteFile, out, base, now string) (
 	if b.Schedule, err = publish.ParseSchedule(os.Getenv("FEEDPUB_SCHEDULE")); err != nil {
 		return nil, err
 	}
+	// How long after its commit a build pings the site's WebSub hubs:
+	// past the server's revalidation, and a CDN's TTL for the feeds.
+	if v := os.Getenv("FEEDPUB_HUB_DELAY"); v != "" {
+		if b.HubDelay, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("FEEDPUB_HUB_DELAY: %w", err)
+		}
+	}
 	return b, nil
 }
 
@@ -135,6 +142,11 @@ func printSummary(w io.Writer, r *publish.Report, out string, took time.Duration
 	}
 	fmt.Fprintf(w, "feeds: %d, files written %d, unchanged %d, in %s (%s build, %d documents read, %s)\n",
 		len(r.Feeds), len(r.Written), len(r.Unchanged), out, r.Mode, a.Fetched, took.Round(time.Millisecond))
+	for _, h := range r.Hubs {
+		if len(h.Failed) > 0 {
+			fmt.Fprintf(w, "hub %s: %d of %d feeds not announced: %s\n", h.Hub, len(h.Failed), h.Topics, h.Error)
+		}
+	}
 	if r.NextEmbargo != nil {
 		fmt.Fprintf(w, "next embargo lifts at %s\n", r.NextEmbargo.Format(time.RFC3339))
 	}
