@@ -42,6 +42,10 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
+// A brotli writer holds megabytes of window and tables: reused, not made
+// for each object.
+var brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, brotliLevel) }}
+
 // encode returns body in coding, or nil when that would not save enough.
 func encode(coding string, body []byte) []byte {
 	var buf bytes.Buffer
@@ -54,9 +58,11 @@ func encode(coding string, body []byte) []byte {
 		_ = w.Close()
 		gzipWriters.Put(w)
 	case "br":
-		w := brotli.NewWriterLevel(&buf, brotliLevel)
+		w := brotliWriters.Get().(*brotli.Writer)
+		w.Reset(&buf)
 		_, _ = w.Write(body)
 		_ = w.Close()
+		brotliWriters.Put(w)
 	default:
 		return nil
 	}
