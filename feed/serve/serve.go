@@ -59,8 +59,9 @@ type Handler struct {
 	now        func() time.Time
 
 	site       atomic.Pointer[snapshot]
-	loading    sync.Mutex  // the first load, and a refresh
-	refreshing atomic.Bool // a request is revalidating
+	loading    sync.Mutex    // the first load, and a refresh
+	waitMu     sync.Mutex    // guards refreshed
+	refreshed  chan struct{} // closed when the revalidation in flight ends; nil when none is
 	resident   atomic.Int64
 	evicting   sync.Mutex
 }

@@ -97,11 +97,18 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 	return s
 }
 
+// maxWait is how long a request waits for a revalidation another request
+// is making before it answers from the site in memory.
+const maxWait = time.Second
+
 // current returns the site to answer from: the one in memory, asking the
 // store first when the last time is more than one interval ago. Only one
-// request asks; the others answer from what there is meanwhile. A store
-// that fails is asked again at the next interval, and the site in memory
-// is served until then (stale-if-error).
+// request asks; the others that need to wait for its answer, up to
+// maxWait, so that once the interval after a build has passed no reader
+// gets the old version (a WebSub hub fetching as it is pinged relies on
+// it); a store slower than that is answered from memory. A store that
+// fails is asked again at the next interval, and the site in memory is
+// served until then (stale-if-error).
 func (h *Handler) current(ctx context.Context) (*snapshot, error) {
 	s := h.site.Load()
 	if s == nil {
@@ -117,12 +124,37 @@ func (h *Handler) current(ctx context.Context) (*snapshot, error) {
 		h.site.Store(s)
 		return s, nil
 	}
-	if h.now().Sub(s.checked) < h.revalidate || !h.refreshing.CompareAndSwap(false, true) {
+	if h.now().Sub(s.checked) < h.revalidate {
 		return s, nil
 	}
-	defer h.refreshing.Store(false)
+	h.waitMu.Lock()
+	done, leader := h.refreshed, false
+	if done == nil {
+		done, leader = make(chan struct{}), true
+		h.refreshed = done
+	}
+	h.waitMu.Unlock()
+	if !leader {
+		select {
+		case <-done:
+			return h.site.Load(), nil
+		case <-time.After(maxWait):
+			return s, nil
+		case <-ctx.Done():
+			return s, nil
+		}
+	}
+	defer func() {
+		h.waitMu.Lock()
+		h.refreshed = nil
+		h.waitMu.Unlock()
+		close(done)
+	}()
 	h.loading.Lock()
 	defer h.loading.Unlock()
+	if s = h.site.Load(); h.now().Sub(s.checked) < h.revalidate {
+		return s, nil // revalidated meanwhile
+	}
 	next, err := h.load(ctx, s)
 	if err != nil {
 		h.log.ErrorContext(ctx, "serve: revalidate the manifest", "err", err)
