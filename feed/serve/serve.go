@@ -58,12 +58,12 @@ type Handler struct {
 	memory     int64
 	now        func() time.Time
 
-	site       atomic.Pointer[snapshot]
-	loading    sync.Mutex    // the first load, and a refresh
-	waitMu     sync.Mutex    // guards refreshed
-	refreshed  chan struct{} // closed when the revalidation in flight ends; nil when none is
-	resident   atomic.Int64
-	evicting   sync.Mutex
+	site      atomic.Pointer[snapshot]
+	loading   sync.Mutex    // the first load, and a refresh
+	waitMu    sync.Mutex    // guards refreshed
+	refreshed chan struct{} // closed when the revalidation in flight ends; nil when none is
+	resident  atomic.Int64
+	evicting  sync.Mutex
 }
 
 // Option changes a Handler.
