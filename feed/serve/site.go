@@ -101,6 +101,9 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 // is making before it answers from the site in memory.
 const maxWait = time.Second
 
+// loadTimeout bounds one revalidation of the manifest.
+const loadTimeout = 10 * time.Second
+
 // current returns the site to answer from: the one in memory, asking the
 // store first when the last time is more than one interval ago. Only one
 // request asks; the others that need to wait for its answer, up to
@@ -155,7 +158,11 @@ func (h *Handler) current(ctx context.Context) (*snapshot, error) {
 	if s = h.site.Load(); h.now().Sub(s.checked) < h.revalidate {
 		return s, nil // revalidated meanwhile
 	}
-	next, err := h.load(ctx, s)
+	// For every request waiting, not only this one: a reader that goes
+	// away does not cut the revalidation short.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	next, err := h.load(lctx, s)
 	if err != nil {
 		h.log.ErrorContext(ctx, "serve: revalidate the manifest", "err", err)
 		retry := *s
