@@ -50,6 +50,9 @@ type Object struct {
 	Modified int64 `json:"modified"`
 	// Variants are its precompressed copies, by content coding.
 	Variants map[string]Variant `json:"variants,omitempty"`
+	// Codings are those the build tried, comma-separated: a coding
+	// among them with no variant saved too little to be written.
+	Codings string `json:"codings,omitempty"`
 	// Link is the Link header every answer for it carries (WebSub's hub
 	// and self), empty for none.
 	Link string `json:"link,omitempty"`

@@ -115,7 +115,7 @@ func (b *Build) lastManifest(ctx context.Context) (*manifest.Manifest, error) {
 }
 
 // current reports whether the last manifest already describes key with
-// these bytes, variants included.
+// these bytes, variants and headers included.
 func (o *outbox) current(key, hash string) bool {
 	if o.last == nil {
 		return false
@@ -124,21 +124,18 @@ func (o *outbox) current(key, hash string) bool {
 	if e == nil || e.Hash != hash {
 		return false
 	}
-	for _, c := range o.b.Site.Precompress {
-		if _, ok := e.Variants[c]; !ok {
-			// Written without it because it saved too little, or
-			// before the site asked for it: either way once more.
-			return false
-		}
-	}
-	return true
+	// Written with the codings the site asks for now (a coding without
+	// a variant saved too little, and would again: the bytes are the same).
+	// The headers it is served with may have changed with the schedule.
+	return e.Codings == strings.Join(o.b.Site.Precompress, ",") &&
+		e.CacheControl == o.b.cacheControl(key) && e.Link == o.b.link(key)
 }
 
 // variants returns the objects that go with a published object: its
 // precompressed copies, and its manifest entry.
 func (o *outbox) variants(key string, body []byte, hash string) ([]*store.Object, manifest.Object) {
 	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: o.b.cacheControl(key),
-		Link: o.b.link(key)}
+		Link: o.b.link(key), Codings: strings.Join(o.b.Site.Precompress, ",")}
 	var objs []*store.Object
 	for _, c := range o.b.Site.Precompress {
 		z := encode(c, body)

@@ -194,3 +194,43 @@ func TestAnnounceToHubs(t *testing.T) {
 		}
 	}
 }
+
+// A new schedule changes what caches are told, and with it every output's
+// headers: the next build that renders a feed writes it again, with the
+// new Cache-Control in the manifest, though its bytes are the same.
+func TestNewScheduleRewritesHeaders(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a1", "2024-01-01T10:00:00Z"))
+	run := func(every time.Duration, now time.Time) *publish.Report {
+		t.Helper()
+		b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: now, Schedule: every}
+		rep, err := b.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	run(5*time.Minute, day)
+	if rep := run(5*time.Minute, day); len(rep.Written) != 0 {
+		t.Fatalf("same schedule: wrote %v", rep.Written)
+	}
+	writeDocs(t, articles, article("a2", "2024-01-02T10:00:00Z"))
+	rep := run(15*time.Minute, day.Add(time.Hour))
+	var m struct {
+		Objects map[string]struct {
+			CacheControl string `json:"cache_control"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(everything(t, out)[".feedpub/manifest.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range rep.Written {
+		if got := m.Objects[k].CacheControl; !strings.Contains(got, "stale-while-revalidate=900") {
+			t.Errorf("%s: Cache-Control %q after the schedule became 15 minutes", k, got)
+		}
+	}
+	if got := m.Objects["feeds/index.rss"].CacheControl; !strings.Contains(got, "stale-while-revalidate=900") {
+		t.Errorf("feeds/index.rss: %q", got)
+	}
+}
