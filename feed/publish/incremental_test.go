@@ -17,6 +17,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -191,6 +192,28 @@ func sameSite(t *testing.T, step int, what string, got, want string, gotRep, wan
 	if !bytes.Equal(gj, wj) {
 		t.Fatalf("step %d: %s: report differs:\n got  %s\n want %s", step, what, gj, wj)
 	}
+	// What the server serves from: every object's hash, variants, headers
+	// and Last-Modified (the same history gives the same times), and the
+	// removed feeds. Not its generation: builds that change nothing write
+	// no manifest, and a -full build always writes one.
+	gm, wm := servedSite(t, got), servedSite(t, want)
+	if !bytes.Equal(gm, wm) {
+		t.Fatalf("step %d: %s: manifest differs:\n got  %s\n want %s", step, what, gm, wm)
+	}
+}
+
+// servedSite is the manifest of the site published in out, without its
+// generation and build time, read as plain JSON.
+func servedSite(t *testing.T, out string) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(everything(t, out)[layout.Manifest], &m); err != nil {
+		t.Fatalf("%s: %s: %v", out, layout.Manifest, err)
+	}
+	delete(m, "gen")
+	delete(m, "built")
+	b, _ := json.Marshal(m) // keys sorted
+	return b
 }
 
 // The oracle of incremental builds: after every step of random changes,
