@@ -535,6 +535,15 @@ func TestNotPublished(t *testing.T) {
 		"/feeds/category/../index.rss",
 		"/feeds/INDEX.RSS",
 		"/feeds/index.RSS",
+		// variants and internal state: served only under the object's
+		// own URL, by Accept-Encoding
+		"/feeds/index.rss.gz",
+		"/feeds/index.atom.br",
+		"/feeds.opml.gz",
+		"/index.html.br",
+		"/.feedpub/manifest.json",
+		"/.feedpub/catalog/head.json",
+		"/%2efeedpub/manifest.json",
 		// dot-files and temporary files
 		"/feeds/.secret.rss",
 		"/feeds/%2esecret.rss",
