@@ -198,6 +198,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 	site, err := h.current(ctx)
 	if err != nil {
 		h.log.ErrorContext(ctx, "serve: read the manifest", "err", err)
+		w.Header()["Cache-Control"] = noStore
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -232,9 +233,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if r.Method == http.MethodHead { // the manifest says all a HEAD answers
+		hdr["Content-Type"], hdr["Last-Modified"], hdr["Content-Length"] = o.contentType, o.lastModified, rp.length
+		if rp.encoding != nil {
+			hdr["Content-Encoding"] = rp.encoding
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	body, etag, err := h.body(ctx, site, rp)
 	if err != nil {
 		delete(hdr, "Etag")
+		hdr["Cache-Control"] = noStore // a cache keeps its last good copy instead
 		h.log.ErrorContext(ctx, "serve: read object", "key", rp.key, "err", err)
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
@@ -253,10 +263,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	_, _ = w.Write(body)
 }
+
+var noStore = []string{"no-store"}
 
 // preconditions evaluates a GET's or HEAD's preconditions in RFC 9110's
 // order (§13.2.2) and returns 412, 304, or 200 to go on: If-Match

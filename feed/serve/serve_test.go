@@ -745,6 +745,9 @@ func TestInternalError(t *testing.T) {
 						t.Errorf("%s: %s on a 503: got %q, want none", target, k, v)
 					}
 				}
+				if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+					t.Errorf("%s: Cache-Control on a 503: %q, want no-store (no cache may keep the failure)", target, got)
+				}
 			}
 			if want := tt.err.Error(); !strings.Contains(logs.String(), want) {
 				t.Errorf("log: got %q, want it to hold the error %q", logs.String(), want)
@@ -1008,5 +1011,30 @@ func TestRenamedAndGone(t *testing.T) {
 	clock = clock.Add(time.Hour)
 	if got := get(t, h, target, nil).StatusCode; got != http.StatusOK {
 		t.Errorf("the feed back: %d, want 200", got)
+	}
+}
+
+// objectsDown reads the manifest and fails every other read.
+type objectsDown struct{ serve.Source }
+
+func (s objectsDown) GetIfChanged(ctx context.Context, key, version string) (*store.Object, error) {
+	if key != ".feedpub/manifest.json" {
+		return nil, fmt.Errorf("s3: get %s: %w", key, context.DeadlineExceeded)
+	}
+	return s.Source.GetIfChanged(ctx, key, version)
+}
+
+// A body the store cannot give is a 503 no cache keeps; a HEAD needs no
+// body, and is answered from the manifest alone.
+func TestObjectUnreadable(t *testing.T) {
+	dir := published(t)
+	h := serve.New(objectsDown{store.NewFolder(dir)}, serve.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	resp := get(t, h, "/feeds/index.rss", hdr("Accept-Encoding", "gzip"))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("ETag") != "" {
+		t.Errorf("GET: %d, Cache-Control %q, ETag %q; want 503, no-store, none", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
+	}
+	head := do(t, h, http.MethodHead, "/feeds/index.rss", hdr("Accept-Encoding", "gzip"))
+	if head.StatusCode != http.StatusOK || head.Header.Get("Content-Encoding") != "gzip" || head.ContentLength <= 0 {
+		t.Errorf("HEAD: %d, %q, length %d; want 200 with the gzip variant's headers", head.StatusCode, head.Header.Get("Content-Encoding"), head.ContentLength)
 	}
 }
