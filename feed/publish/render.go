@@ -149,7 +149,7 @@ type batchWriter interface {
 }
 
 func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
-	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), CacheControl: o.b.cacheControl(key), Hash: hash}
+	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), Hash: hash}
 	objs := []*store.Object{obj}
 	var entry manifest.Object
 	served := layout.Served(key)
@@ -157,6 +157,9 @@ func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) 
 		var vs []*store.Object
 		vs, entry = o.variants(key, body, hash) // compressed here, by the caller's goroutine
 		objs = append(objs, vs...)
+		obj.CacheControl = entry.CacheControl
+	} else {
+		obj.CacheControl = o.b.cacheControl(key)
 	}
 	o.mu.Lock()
 	if served {

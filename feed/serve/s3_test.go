@@ -3,13 +3,11 @@ package serve_test
 import (
 	"context"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/content/store/s3test"
-	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
@@ -21,14 +19,7 @@ import (
 func TestS3RequestsPerPoll(t *testing.T) {
 	srv := s3test.Start(t)
 	client := srv.Client()
-	data, err := os.ReadFile("../../examples/site.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	site, err := feed.ParseSite(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	site := exampleSite(t, "")
 	bucket := srv.Bucket(t)
 	out := store.NewS3(client, bucket, "")
 	b := &publish.Build{Site: site, Articles: store.NewFolder("../../examples/articles"), Out: out, Now: buildTime}

@@ -30,17 +30,25 @@ import (
 // but the embargoed one.
 var buildTime = time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 
-// published builds the example site into a fresh folder and returns it.
-func published(t testing.TB) string {
+// exampleSite is the example site's definition, with extra lines of YAML
+// appended.
+func exampleSite(t testing.TB, extra string) *feed.Site {
 	t.Helper()
 	data, err := os.ReadFile("../../examples/site.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	site, err := feed.ParseSite(data)
+	site, err := feed.ParseSite(append(data, extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return site
+}
+
+// published builds the example site into a fresh folder and returns it.
+func published(t testing.TB) string {
+	t.Helper()
+	site := exampleSite(t, "")
 	dir := t.TempDir()
 	b := &publish.Build{
 		Site:     site,
@@ -778,15 +786,7 @@ func newSite(t *testing.T) *site {
 // build publishes the site as at now.
 func (s *site) build(now time.Time) {
 	s.t.Helper()
-	data, err := os.ReadFile("../../examples/site.yaml")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	def, err := feed.ParseSite(append(data, s.extra...))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b := &publish.Build{Site: def, Articles: store.NewFolder(s.articles), Out: store.NewFolder(s.out), Now: now}
+	b := &publish.Build{Site: exampleSite(s.t, s.extra), Articles: store.NewFolder(s.articles), Out: store.NewFolder(s.out), Now: now}
 	if _, err := b.Run(context.Background()); err != nil {
 		s.t.Fatalf("build: %v", err)
 	}
