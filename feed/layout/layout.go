@@ -7,6 +7,11 @@
 //	index.html                      the human page of every feed
 //	feeds.opml                      every feed, for readers and partners
 //	feeds/{name}.{rss,atom,json}    each feed; {name} is "index" or "{kind}/{slug}"
+//	feeds/{name}.html               each feed's preview page, for people
+//	archive/{name}/{page}.{ext}     each feed's archive pages (RFC 5005); {page}
+//	                                is the month its articles were published in,
+//	                                "2026-01"
+//	assets/{file}                   the pages' style sheet and script
 //	{key}.gz, {key}.br              precompressed variants of each of the above
 //	                                (served only through the manifest, under the
 //	                                key they encode)
@@ -16,6 +21,8 @@
 //
 //	build-report.json               the last build's report (written, never served)
 //	.feedpub/manifest.json          the published site: every object, its hash, variants, Last-Modified
+//	.feedpub/deltas/{key}           a feed's deltas (RFC 3229): its items new since each
+//	                                recent version, served only through the manifest
 //	.feedpub/catalog/head.json      the catalog's head: what every build starts from
 //	.feedpub/catalog/{family}/...   catalog shards (content/catalog names them)
 //	.feedpub/fanout/{build}/{n}     batches of feeds a build sent to workers, and their results
@@ -29,9 +36,14 @@ import (
 
 // Keys of the published site.
 const (
-	FeedsDir = "feeds/"
-	Index    = "index.html"
-	OPML     = "feeds.opml"
+	FeedsDir   = "feeds/"
+	ArchiveDir = "archive/"
+	AssetsDir  = "assets/"
+	Index      = "index.html"
+	OPML       = "feeds.opml"
+	// The pages' style sheet and script.
+	StyleSheet = AssetsDir + "feeds.css"
+	Script     = AssetsDir + "feeds.js"
 )
 
 // Keys of internal state: never served.
@@ -43,7 +55,11 @@ const (
 	ClaimsDir   = ".rebuild/"
 	FanOutDir   = StateDir + "fanout/" // batches of a build that fans out, and their results
 	Manifest    = StateDir + "manifest.json"
+	DeltasDir   = StateDir + "deltas/"
 )
+
+// DeltaKey is the key of the deltas of the published object key.
+func DeltaKey(key string) string { return DeltasDir + key }
 
 // Codings are the content codings a site may precompress its objects in,
 // with the extension of each variant's key.
@@ -63,11 +79,50 @@ func FeedKey(name, ext string) string { return FeedsDir + name + "." + ext }
 // trailing slash). Every path segment is percent-encoded, so names in any
 // script give working URLs.
 func FeedURL(base, name, ext string) string {
-	segments := strings.Split(name, "/")
+	return base + "/" + FeedsDir + escapePath(name) + "." + ext
+}
+
+// PreviewKey is the key of feed name's preview page: "feeds/index.html".
+func PreviewKey(name string) string { return FeedsDir + name + ".html" }
+
+// PreviewURL is the public URL of feed name's preview page below base.
+func PreviewURL(base, name string) string { return FeedURL(base, name, "html") }
+
+// ArchiveKey is the key of feed name's archive page in format ext:
+// "archive/tag/go/2026-01.atom".
+func ArchiveKey(name, page, ext string) string { return ArchiveDir + name + "/" + page + "." + ext }
+
+// ArchiveURL is the public URL of feed name's archive page in format ext
+// below base.
+func ArchiveURL(base, name, page, ext string) string {
+	return base + "/" + ArchiveDir + escapePath(name+"/"+page) + "." + ext
+}
+
+func escapePath(p string) string {
+	segments := strings.Split(p, "/")
 	for i, s := range segments {
 		segments[i] = url.PathEscape(s)
 	}
-	return base + "/" + FeedsDir + strings.Join(segments, "/") + "." + ext
+	return strings.Join(segments, "/")
+}
+
+// ArchiveName splits an archive page's key into the feed's name, the
+// page and the format's extension; ok is false for any other key.
+func ArchiveName(key string) (name, page, ext string, ok bool) {
+	rest, found := strings.CutPrefix(key, ArchiveDir)
+	if !found {
+		return "", "", "", false
+	}
+	for _, e := range Exts {
+		if r, found := strings.CutSuffix(rest, "."+e); found {
+			i := strings.LastIndexByte(r, '/')
+			if i <= 0 || i == len(r)-1 {
+				return "", "", "", false
+			}
+			return r[:i], r[i+1:], e, true
+		}
+	}
+	return "", "", "", false
 }
 
 // FeedName splits a feed key into the feed's name and format extension; ok
@@ -86,18 +141,32 @@ func FeedName(key string) (name, ext string, ok bool) {
 }
 
 // Served reports whether key may be served to readers: the index page, the
-// OPML list and feed files, never internal state.
+// OPML list, the assets, feed files, preview and archive pages, never
+// internal state.
 func Served(key string) bool {
-	if key == Index || key == OPML {
+	if key == Index || key == OPML || key == StyleSheet || key == Script {
 		return true
 	}
-	_, _, ok := FeedName(key)
-	return ok && !strings.Contains(key, "/.")
+	if strings.Contains(key, "/.") {
+		return false
+	}
+	if _, _, ok := FeedName(key); ok {
+		return true
+	}
+	if _, _, _, ok := ArchiveName(key); ok {
+		return true
+	}
+	n, ok := strings.CutSuffix(key, ".html")
+	return ok && strings.HasPrefix(n, FeedsDir) && len(n) > len(FeedsDir)
 }
 
 // ContentType is the media type of a published object (and of the report).
 func ContentType(key string) string {
-	if _, ext, ok := FeedName(key); ok {
+	_, ext, ok := FeedName(key)
+	if !ok {
+		_, _, ext, ok = ArchiveName(key)
+	}
+	if ok {
 		switch ext {
 		case "rss":
 			return "application/rss+xml; charset=utf-8"
@@ -114,6 +183,13 @@ func ContentType(key string) string {
 		return "text/x-opml; charset=utf-8"
 	case Report:
 		return "application/json; charset=utf-8"
+	case StyleSheet:
+		return "text/css; charset=utf-8"
+	case Script:
+		return "text/javascript; charset=utf-8"
+	}
+	if strings.HasSuffix(key, ".html") {
+		return "text/html; charset=utf-8"
 	}
 	return "application/octet-stream"
 }

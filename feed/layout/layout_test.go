@@ -32,6 +32,11 @@ func TestServed(t *testing.T) {
 		"build-report.json": false, ".feedpub/catalog/head.json": false, "feeds/.x.rss": false,
 		"feeds/a/.hidden/b.rss": false, ".rebuild/abc": false, "feeds/index.xml": false,
 		"feeds/.rss": false, "articles/a.json": false, "feeds/index.rss.tmp": false,
+		"feeds/index.html": true, "feeds/tag/热点.html": true, "feeds/.html": false, "feeds/.x.html": false,
+		"archive/index/2026-01.rss": true, "archive/tag/go/2026-01.json": true, "archive/index.rss": false,
+		"archive/index/.x.rss": false, "archive/index/2026-01.html": false,
+		"assets/feeds.css": true, "assets/feeds.js": true, "assets/other.js": false,
+		".feedpub/deltas/feeds/index.rss": false,
 	} {
 		if got := layout.Served(key); got != want {
 			t.Errorf("Served(%q) = %v, want %v", key, got, want)
@@ -41,9 +46,30 @@ func TestServed(t *testing.T) {
 		"feeds/index.rss": "application/rss+xml; charset=utf-8", "feeds/x/y.atom": "application/atom+xml; charset=utf-8",
 		"feeds/index.json": "application/feed+json; charset=utf-8", "index.html": "text/html; charset=utf-8",
 		"feeds.opml": "text/x-opml; charset=utf-8", "build-report.json": "application/json; charset=utf-8",
+		"feeds/tag/x.html": "text/html; charset=utf-8", "archive/tag/x/2026-01.atom": "application/atom+xml; charset=utf-8",
+		"assets/feeds.css": "text/css; charset=utf-8", "assets/feeds.js": "text/javascript; charset=utf-8",
 	} {
 		if got := layout.ContentType(key); got != want {
 			t.Errorf("ContentType(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestArchiveKeys(t *testing.T) {
+	key := layout.ArchiveKey("category/热点", "2026-01", "atom")
+	if key != "archive/category/热点/2026-01.atom" {
+		t.Errorf("ArchiveKey = %q", key)
+	}
+	if u := layout.ArchiveURL("https://f.example", "category/热点", "2026-01", "atom"); u != "https://f.example/archive/category/%E7%83%AD%E7%82%B9/2026-01.atom" {
+		t.Errorf("ArchiveURL = %q", u)
+	}
+	name, page, ext, ok := layout.ArchiveName(key)
+	if !ok || name != "category/热点" || page != "2026-01" || ext != "atom" {
+		t.Errorf("ArchiveName(%q) = %q, %q, %q, %v", key, name, page, ext, ok)
+	}
+	for _, k := range []string{"archive/2026-01.rss", "archive//2026-01.rss", "archive/index/.rss", "feeds/index.rss"} {
+		if _, _, _, ok := layout.ArchiveName(k); ok {
+			t.Errorf("ArchiveName(%q) is ok", k)
 		}
 	}
 }

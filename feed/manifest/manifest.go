@@ -56,6 +56,35 @@ type Object struct {
 	// Link is the Link header every answer for it carries (WebSub's hub
 	// and self), empty for none.
 	Link string `json:"link,omitempty"`
+	// CSP is the Content-Security-Policy every answer for it carries (the
+	// pages for people), empty for none.
+	CSP string `json:"csp,omitempty"`
+	// Deltas, for a feed, are its items new or changed since each of its
+	// recent versions (RFC 3229, A-IM: feed); nil for none.
+	Deltas *Deltas `json:"deltas,omitempty"`
+}
+
+// Deltas are the delta documents of one object: each a complete feed of
+// the items new or changed since an earlier version, packed one after
+// another, identity-coded, in one object of its own (layout.DeltaKey), so
+// that a change writes one object whatever the number of versions kept.
+type Deltas struct {
+	Key  string `json:"key"`
+	Hash string `json:"hash"` // hex SHA-256 of the pack's bytes
+	Size int    `json:"size"`
+	// From lists the deltas, newest earlier version first.
+	From []Delta `json:"from"`
+}
+
+// Delta is one delta document in a pack.
+type Delta struct {
+	// Hashes are those of the earlier version's representations (its
+	// bytes, then each variant's): a request whose If-None-Match names
+	// the ETag of any of them gets this delta.
+	Hashes []string `json:"hashes"`
+	Offset int      `json:"offset"` // of the document in the pack
+	Size   int      `json:"size"`
+	Items  int      `json:"items"` // in the document
 }
 
 // Variant is an object's bytes in one content coding, stored as an object
