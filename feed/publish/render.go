@@ -455,6 +455,11 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 		}
 		j.f.Published.Hashes[i] = hash
 		j.f.Published.Items[i] = cut
+		if ext == "json" {
+			if err := r.preview(ctx, f, buf.Bytes(), out); err != nil {
+				return err
+			}
+		}
 	}
 	shown := min(counts[0], counts[1], counts[2])
 	if j.ref.Retired == 0 {

@@ -128,14 +128,14 @@ func (o *outbox) current(key, hash string) bool {
 	// a variant saved too little, and would again: the bytes are the same).
 	// The headers it is served with may have changed with the schedule.
 	return e.Codings == strings.Join(o.b.Site.Precompress, ",") &&
-		e.CacheControl == o.b.cacheControl(key) && e.Link == o.b.link(key)
+		e.CacheControl == o.b.cacheControl(key) && e.Link == o.b.link(key) && e.CSP == o.b.csp(key)
 }
 
 // variants returns the objects that go with a published object: its
 // precompressed copies, and its manifest entry.
 func (o *outbox) variants(key string, body []byte, hash string) ([]*store.Object, manifest.Object) {
 	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: o.b.cacheControl(key),
-		Link: o.b.link(key), Codings: strings.Join(o.b.Site.Precompress, ",")}
+		Link: o.b.link(key), CSP: o.b.csp(key), Codings: strings.Join(o.b.Site.Precompress, ",")}
 	var objs []*store.Object
 	for _, c := range o.b.Site.Precompress {
 		z := encode(c, body)
