@@ -66,6 +66,8 @@ tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TO
 	  command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
 	  [ -x /usr/sbin/varnishd ] || missing="$$missing varnish"; \
 	  /usr/bin/python3 -c 'import feedparser' 2>/dev/null || missing="$$missing python3-feedparser"; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  [ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then \
 	      echo "installing Debian packages:$$missing"; \

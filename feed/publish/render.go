@@ -452,6 +452,9 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 		key := layout.FeedKey(f.Name, ext)
 		if hash != j.f.Published.Hashes[i] || !j.trusted || !out.current(key, hash) {
 			out.add(ctx, key, buf.Bytes(), hash)
+			if err := r.deltas(ctx, j, i, key, f, frags[i][:cut], out); err != nil {
+				return err
+			}
 		}
 		j.f.Published.Hashes[i] = hash
 		j.f.Published.Items[i] = cut
