@@ -16,6 +16,9 @@ func atomHead(w *writer, f *Feed) {
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"`)
 	w.attrs("xml:lang", s.Language)
+	if f.Page != "" {
+		w.str(` xmlns:fh="` + HistoryNS + `"`)
+	}
 	w.char('>')
 	w.str("<id>")
 	w.text(f.ID())
@@ -26,10 +29,18 @@ func atomHead(w *writer, f *Feed) {
 	w.str("<updated>")
 	w.rfc3339(f.Updated)
 	w.str(`</updated><link rel="self" type="application/atom+xml"`)
-	w.attrs("href", f.URL("atom"))
+	w.attrs("href", f.SelfURL("atom"))
 	w.str(`/><link rel="alternate" type="text/html"`)
 	w.attrs("href", s.URL)
 	w.str("/>")
+	if f.Page != "" {
+		w.str("<fh:archive/>")
+	}
+	f.archiveLinks("atom", func(rel, href string) {
+		w.str(`<link rel="` + rel + `" type="application/atom+xml"`)
+		w.attrs("href", href)
+		w.str("/>")
+	})
 	for _, hub := range s.Hubs { // WebSub
 		w.str(`<link rel="hub"`)
 		w.attrs("href", hub)

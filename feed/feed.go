@@ -42,6 +42,10 @@ type Feed struct {
 	// Count is how many items the feed publishes when Items is not set: a
 	// feed as the pages that list feeds know it.
 	Count int
+	// Archives (RFC 5005): on an archive page, Page names the page and
+	// Prev and Next its older and newer neighbours ("" for none); on a
+	// subscription feed, Prev names its newest archive page.
+	Page, Prev, Next string
 
 	prep *preparer // shared by the feeds of one Plan
 }
@@ -59,6 +63,38 @@ func (f *Feed) Key(ext string) string { return layout.FeedKey(f.Name, ext) }
 // URL is the public URL of the feed in the given format. Every path segment
 // is percent-encoded, so names in any script give working URLs.
 func (f *Feed) URL(ext string) string { return layout.FeedURL(f.Site.BaseURL, f.Name, ext) }
+
+// SelfURL is the URL of the document in the given format: the feed's, or
+// its archive page's.
+func (f *Feed) SelfURL(ext string) string {
+	if f.Page != "" {
+		return f.PageURL(f.Page, ext)
+	}
+	return f.URL(ext)
+}
+
+// PageURL is the URL of the feed's archive page in the given format.
+func (f *Feed) PageURL(page, ext string) string {
+	return layout.ArchiveURL(f.Site.BaseURL, f.Name, page, ext)
+}
+
+// archiveLinks calls link for each RFC 5005 link of f's document in format
+// ext: current (an archive page's subscription feed), prev-archive and
+// next-archive.
+func (f *Feed) archiveLinks(ext string, link func(rel, href string)) {
+	if f.Page != "" {
+		link("current", f.URL(ext))
+	}
+	if f.Prev != "" {
+		link("prev-archive", f.PageURL(f.Prev, ext))
+	}
+	if f.Next != "" {
+		link("next-archive", f.PageURL(f.Next, ext))
+	}
+}
+
+// HistoryNS is the namespace of RFC 5005's elements.
+const HistoryNS = "http://purl.org/syndication/history/1.0"
 
 // ID is the feed's stable Atom id.
 func (f *Feed) ID() string { return uuidURN(f.Site.URL, "feed:"+f.Name) }

@@ -21,6 +21,9 @@ func jsonHead(w *writer, f *Feed) {
 	w.jsonString(f.Title)
 	w.jsonField("home_page_url", s.URL)
 	w.jsonField("feed_url", f.URL("json"))
+	if f.Prev != "" { // JSON Feed 1.1's pagination: the next, older, items
+		w.jsonField("next_url", f.PageURL(f.Prev, "json"))
+	}
 	w.jsonField("description", s.Description)
 	w.jsonField("icon", s.Image)
 	w.jsonField("language", s.Language)

@@ -21,13 +21,25 @@ func rssHead(w *writer, f *Feed) {
 	s := f.Site
 	w.str(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"` +
-		` xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"><channel>`)
+		` xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"`)
+	if f.Page != "" {
+		w.str(` xmlns:fh="` + HistoryNS + `"`)
+	}
+	w.str("><channel>")
 	w.elem("title", f.Title)
 	w.elem("link", s.URL)
 	w.elem("description", firstOf(s.Description, f.Title))
 	w.str(`<atom:link rel="self" type="application/rss+xml"`)
-	w.attrs("href", f.URL("rss"))
+	w.attrs("href", f.SelfURL("rss"))
 	w.str("/>")
+	if f.Page != "" { // RFC 5005 §4, in RSS as its Appendix B shows
+		w.str("<fh:archive/>")
+	}
+	f.archiveLinks("rss", func(rel, href string) {
+		w.str(`<atom:link rel="` + rel + `" type="application/rss+xml"`)
+		w.attrs("href", href)
+		w.str("/>")
+	})
 	for _, hub := range s.Hubs { // WebSub: where to subscribe for pushes
 		w.str(`<atom:link rel="hub"`)
 		w.attrs("href", hub)

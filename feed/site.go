@@ -51,6 +51,11 @@ type Site struct {
 	// Hubs are the WebSub hubs the feeds name (rel="hub") and every build
 	// announces its changed feeds to.
 	Hubs []string `yaml:"hubs"`
+	// Archives names, per feed set (site, category, tag, author), the
+	// period of its feeds' archive pages (RFC 5005): year, month, week or
+	// day, or none for no archive. A set left out takes its default
+	// (DefaultArchives).
+	Archives map[Kind]Period `yaml:"archives"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -204,6 +209,20 @@ func (s *Site) normalise() error {
 	if s.MaxBytes < 0 {
 		bad("max_bytes", "must not be negative")
 	}
+	archives := map[Kind]Period{}
+	for k, p := range DefaultArchives {
+		archives[k] = p
+	}
+	for k, p := range s.Archives {
+		switch {
+		case k != KindSite && k != KindCategory && k != KindTag && k != KindAuthor:
+			bad("archives", "unknown feed set %q (site, category, tag and author are known)", k)
+		case !p.valid():
+			bad("archives", "%s: unknown period %q (year, month, week, day or none)", k, p)
+		}
+		archives[k] = p
+	}
+	s.Archives = archives
 	if s.Feeds.TagMinArticles < 1 {
 		s.Feeds.TagMinArticles = 1
 	}

@@ -60,6 +60,7 @@ func TestParseSiteDefaults(t *testing.T) {
 		Feeds:         feed.Sets{Site: true, TagMinArticles: 1},
 		Precompress:   []string{"gzip", "br"},
 		GoneAfterDays: feed.DefaultGoneAfterDays,
+		Archives:      map[feed.Kind]feed.Period{"site": "week", "category": "month", "tag": "month", "author": "month"},
 	}
 	got := *s
 	got.Location = nil
@@ -221,6 +222,30 @@ func TestParseSiteHubs(t *testing.T) {
 	for _, bad := range []string{"hubs: [ftp://hub.example/]\n", "hubs: [/hub]\n", "hubs: ['https://hub.example/#x']\n"} {
 		if _, err := feed.ParseSite([]byte(minimalSite + bad)); err == nil || !strings.Contains(err.Error(), "hubs") {
 			t.Errorf("%q: %v, want an error naming hubs", bad, err)
+		}
+	}
+}
+
+func TestArchivePeriods(t *testing.T) {
+	s, err := feed.ParseSite([]byte(minimalSite + "time_zone: Asia/Shanghai\narchives: {site: day, tag: none, author: year}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2025-12-31 20:00 UTC is 2026-01-01 04:00 in Shanghai, in ISO week 1 of 2026.
+	at := time.Date(2025, 12, 31, 20, 0, 0, 0, time.UTC).Unix()
+	for kind, want := range map[feed.Kind]string{"site": "2026-01-01", "category": "2026-01", "tag": "", "author": "2026"} {
+		if got := s.PageOf(kind, at); got != want {
+			t.Errorf("PageOf(%s) = %q, want %q", kind, got, want)
+		}
+	}
+	s.Archives["site"] = "week"
+	// 2021-01-03 is a Sunday of ISO week 53 of 2020.
+	if got := s.PageOf("site", time.Date(2021, 1, 3, 12, 0, 0, 0, time.UTC).Unix()); got != "2020-W53" {
+		t.Errorf("PageOf(week) = %q, want 2020-W53", got)
+	}
+	for _, bad := range []string{"archives: {site: fortnight}\n", "archives: {blog: month}\n"} {
+		if _, err := feed.ParseSite([]byte(minimalSite + bad)); err == nil || !strings.Contains(err.Error(), "archives") {
+			t.Errorf("%q: got %v, want an archives error", bad, err)
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // build reads only what changed.
 //
 // The catalog is a head (small: the feed list, counts, rejections,
-// embargoes, where every shard is) and three families of shards, each
+// embargoes, where every shard is) and four families of shards, each
 // family split by a hash into the same number of shards:
 //
 //	docs   one entry per document key: its store version and hash, and the
@@ -13,6 +13,8 @@
 //	       duplicates are found without a listing
 //	feeds  one entry per feed: how many visible articles hold it, how
 //	       they spell its label, its newest members, what was published
+//	pages  one entry per archive page of a feed (RFC 5005): every member
+//	       published in its period, and what was published of it
 //
 // A build reads the head, then only the shards of the keys, ids and feeds
 // it touches. Shards alternate between two slots, and the head names the
@@ -38,7 +40,7 @@ import (
 
 // FormatVersion is the version of the persisted format; a catalog of
 // another version is not read (the build starts afresh).
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Store is where the catalog is persisted: the output store.
 type Store interface {
@@ -174,6 +176,42 @@ type Feed struct {
 	Head []Member `json:"head"`
 	// Published is what the last build published of it.
 	Published Published `json:"published"`
+	// Pages counts its members by archive page (see Page): every page
+	// with members is one the feed's archive holds.
+	Pages map[string]int `json:"pages,omitempty"`
+}
+
+// Page is one archive page of a feed: all its members published in one
+// period ("2026-01", as the site's archive periods name it), newest first.
+// An article's page follows from the article alone, so a change to it
+// changes only the page that holds it.
+type Page struct {
+	Feed    string   `json:"feed"`
+	Name    string   `json:"name"`
+	Members []Member `json:"members"`
+	// Published is what the last build published of it.
+	Published Published `json:"published"`
+}
+
+// PageKey names page of feed in the pages family.
+func PageKey(feed, page string) string { return feed + "\n" + page }
+
+// Insert adds m to the page in order.
+func (p *Page) Insert(m Member) {
+	i := sort.Search(len(p.Members), func(i int) bool { return !Before(p.Members[i], m) })
+	p.Members = append(p.Members, Member{})
+	copy(p.Members[i+1:], p.Members[i:])
+	p.Members[i] = m
+}
+
+// Remove takes the member with key out of the page, if it is there.
+func (p *Page) Remove(key string) {
+	for i, m := range p.Members {
+		if m.Key == key {
+			p.Members = append(p.Members[:i], p.Members[i+1:]...)
+			return
+		}
+	}
 }
 
 // Published is what a build wrote of one feed.
@@ -295,9 +333,13 @@ const (
 	FamilyDocs  = "docs"
 	FamilyIDs   = "ids"
 	FamilyFeeds = "feeds"
+	// FamilyPages is never journaled: a page holds up to a period's
+	// worth of members, too many to copy into the head at every change;
+	// a build writes the shards of the pages it changed.
+	FamilyPages = "pages"
 )
 
-var families = [...]string{FamilyDocs, FamilyIDs, FamilyFeeds}
+var families = [...]string{FamilyDocs, FamilyIDs, FamilyFeeds, FamilyPages}
 
 // ShardsFor is the number of shards for a catalog of n documents: about
 // 500 documents a shard, a power of two, at most 4096.

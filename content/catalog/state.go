@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type shard struct {
 	docs    map[string]*Doc
 	ids     map[string][]string
 	feeds   map[string]*Feed
+	pages   map[string]*Page // by PageKey
 }
 
 // Open reads the catalog below dir in st. A missing head, or one of another
@@ -119,7 +121,8 @@ func (s *State) load() {
 }
 
 func newShard() *shard {
-	return &shard{changed: map[string]bool{}, docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{}}
+	return &shard{changed: map[string]bool{}, docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{},
+		pages: map[string]*Page{}}
 }
 
 // mark records that entry name of sh changed. The caller holds s.mu.
@@ -170,6 +173,14 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 			}
 			for _, f := range feeds {
 				sh.feeds[f.Name] = f
+			}
+		case FamilyPages:
+			pages, err := decodeShard[*Page](key, obj.Body)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			}
+			for _, p := range pages {
+				sh.pages[PageKey(p.Feed, p.Name)] = p
 			}
 		}
 	}
@@ -233,6 +244,12 @@ func (f *Feed) clone() *Feed {
 	c := *f
 	c.Head = append([]Member(nil), f.Head...)
 	c.Published.Shown = append([]string(nil), f.Published.Shown...)
+	if f.Pages != nil {
+		c.Pages = make(map[string]int, len(f.Pages))
+		for k, v := range f.Pages {
+			c.Pages[k] = v
+		}
+	}
 	if f.Spellings != nil {
 		c.Spellings = make(map[string]int, len(f.Spellings))
 		for k, v := range f.Spellings {
@@ -461,6 +478,48 @@ func (s *State) DeleteFeed(ctx context.Context, name string) error {
 	return nil
 }
 
+// Page returns page name of feed, or nil.
+func (s *State) Page(ctx context.Context, feed, name string) (*Page, error) {
+	key := PageKey(feed, name)
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sh.pages[key], nil
+}
+
+// SetPage records p (which the caller may go on changing until Commit).
+func (s *State) SetPage(ctx context.Context, p *Page) error {
+	key := PageKey(p.Feed, p.Name)
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh.pages[key] = p
+	sh.mark(key)
+	return nil
+}
+
+// DeletePage forgets page name of feed.
+func (s *State) DeletePage(ctx context.Context, feed, name string) error {
+	key := PageKey(feed, name)
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := sh.pages[key]; ok {
+		delete(sh.pages, key)
+		sh.mark(key)
+	}
+	return nil
+}
+
 // Dirty reports whether any shard changed since it was read.
 func (s *State) Dirty() bool {
 	s.mu.Lock()
@@ -538,6 +597,14 @@ func (s *State) Commit(ctx context.Context, compact bool) error {
 		if !whole {
 			head.Journal = append(append([]Delta(nil), s.Head.Journal...), delta)
 			if b, err := json.Marshal(head.Journal); err == nil && len(b) <= MaxJournal {
+				// Pages are never journaled: their changed shards are
+				// written now.
+				head.Slots = maps.Clone(s.Head.Slots)
+				slots, err := s.writeShards(ctx, FamilyPages)
+				if err != nil {
+					return err
+				}
+				head.Slots[FamilyPages] = slots
 				return s.commitHead(ctx, &head)
 			}
 		}
@@ -558,32 +625,42 @@ func (s *State) Commit(ctx context.Context, compact bool) error {
 	head.Journal = nil
 	head.Slots = map[string][]int8{}
 	for _, fam := range families {
-		slots := append([]int8(nil), s.Head.Slots[fam]...)
-		for i, sh := range s.shards[fam] {
-			if sh == nil || !sh.dirty {
-				continue
-			}
-			body, empty, err := sh.encode(fam)
-			if err != nil {
-				return err
-			}
-			if empty {
-				slots[i] = -1
-				continue
-			}
-			slot := int8(0)
-			if slots[i] == 0 {
-				slot = 1
-			}
-			key := s.dir + ShardKey(fam, i, slot)
-			if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}); err != nil {
-				return fmt.Errorf("catalog: write %s: %w", key, err)
-			}
-			slots[i] = slot
+		slots, err := s.writeShards(ctx, fam)
+		if err != nil {
+			return err
 		}
 		head.Slots[fam] = slots
 	}
 	return s.commitHead(ctx, &head)
+}
+
+// writeShards writes every changed shard of fam into its other slot and
+// returns the family's slots as they then are.
+func (s *State) writeShards(ctx context.Context, fam string) ([]int8, error) {
+	slots := append([]int8(nil), s.Head.Slots[fam]...)
+	for i, sh := range s.shards[fam] {
+		if sh == nil || !sh.dirty {
+			continue
+		}
+		body, empty, err := sh.encode(fam)
+		if err != nil {
+			return nil, err
+		}
+		if empty {
+			slots[i] = -1
+			continue
+		}
+		slot := int8(0)
+		if slots[i] == 0 {
+			slot = 1
+		}
+		key := s.dir + ShardKey(fam, i, slot)
+		if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}); err != nil {
+			return nil, fmt.Errorf("catalog: write %s: %w", key, err)
+		}
+		slots[i] = slot
+	}
+	return slots, nil
 }
 
 // delta collects the entries changed since they were read; whole reports
@@ -593,6 +670,9 @@ func (s *State) delta() (d Delta, whole bool) {
 	defer s.mu.Unlock()
 	d = Delta{Docs: map[string]*Doc{}, IDs: map[string][]string{}, Feeds: map[string]*Feed{}}
 	for _, fam := range families {
+		if fam == FamilyPages { // never journaled
+			continue
+		}
 		for _, sh := range s.shards[fam] {
 			if sh == nil || !sh.dirty {
 				continue
@@ -665,6 +745,14 @@ func (sh *shard) encode(fam string) (body []byte, empty bool, err error) {
 		sort.Slice(ids, func(i, j int) bool { return ids[i].ID < ids[j].ID })
 		body, err = encodeShard(ids)
 		return body, len(ids) == 0, err
+	case FamilyPages:
+		pages := make([]*Page, 0, len(sh.pages))
+		for _, p := range sh.pages {
+			pages = append(pages, p)
+		}
+		sort.Slice(pages, func(i, j int) bool { return PageKey(pages[i].Feed, pages[i].Name) < PageKey(pages[j].Feed, pages[j].Name) })
+		body, err = encodeShard(pages)
+		return body, len(pages) == 0, err
 	default:
 		feeds := make([]*Feed, 0, len(sh.feeds))
 		for _, f := range sh.feeds {
