@@ -57,4 +57,3 @@ func (s *Site) PageOf(kind Kind, published int64) string {
 	}
 	return string(b)
 }
-

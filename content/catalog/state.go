@@ -750,7 +750,9 @@ func (sh *shard) encode(fam string) (body []byte, empty bool, err error) {
 		for _, p := range sh.pages {
 			pages = append(pages, p)
 		}
-		sort.Slice(pages, func(i, j int) bool { return PageKey(pages[i].Feed, pages[i].Name) < PageKey(pages[j].Feed, pages[j].Name) })
+		sort.Slice(pages, func(i, j int) bool {
+			return PageKey(pages[i].Feed, pages[i].Name) < PageKey(pages[j].Feed, pages[j].Name)
+		})
 		body, err = encodeShard(pages)
 		return body, len(pages) == 0, err
 	default:
