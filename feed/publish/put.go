@@ -14,6 +14,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/page"
 )
 
 // claimFor is how long a build without a deadline may hold the catalog
@@ -23,7 +24,8 @@ import (
 const claimFor = 20 * time.Minute
 
 // pages renders the index page and the OPML list from the feed list, and
-// writes those whose bytes changed.
+// writes those whose bytes changed, with the style sheet and script the
+// pages share.
 func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repair bool) error {
 	var listed []*feed.Feed
 	for _, r := range st.Head.Feeds {
@@ -35,12 +37,17 @@ func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repai
 	if st.Head.Pages == nil {
 		st.Head.Pages = map[string]string{}
 	}
+	asset := func(body []byte) func(*bytes.Buffer) error {
+		return func(w *bytes.Buffer) error { _, err := w.Write(body); return err }
+	}
 	for _, p := range []struct {
 		key    string
 		render func(*bytes.Buffer) error
 	}{
 		{layout.OPML, func(w *bytes.Buffer) error { return feed.OPML(w, b.Site, listed) }},
-		{layout.Index, func(w *bytes.Buffer) error { return feed.Index(w, b.Site, listed) }},
+		{layout.Index, func(w *bytes.Buffer) error { return page.Index(w, b.Site, listed) }},
+		{layout.StyleSheet, asset(page.StyleSheet)},
+		{layout.Script, asset(page.Script)},
 	} {
 		var buf bytes.Buffer
 		if err := p.render(&buf); err != nil {
