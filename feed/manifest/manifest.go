@@ -68,12 +68,21 @@ type Object struct {
 // the items new or changed since an earlier version, packed one after
 // another, identity-coded, in one object of its own (layout.DeltaKey), so
 // that a change writes one object whatever the number of versions kept.
+//
+// After the documents, at Trailer, the pack holds what the next build
+// needs to make the deltas of the next version without other state: the
+// representation hashes and item fingerprints of the current version and
+// of each earlier version in From (JSON; only the build reads it).
 type Deltas struct {
 	Key  string `json:"key"`
 	Hash string `json:"hash"` // hex SHA-256 of the pack's bytes
 	Size int    `json:"size"`
-	// From lists the deltas, newest earlier version first.
-	From []Delta `json:"from"`
+	// From lists the deltas, newest earlier version first; none when no
+	// earlier version has a delta worth serving.
+	From []Delta `json:"from,omitempty"`
+	// Trailer is the offset of the pack's trailer: the end of its last
+	// document.
+	Trailer int `json:"trailer,omitempty"`
 }
 
 // Delta is one delta document in a pack.

@@ -66,3 +66,27 @@ func TestDecodeRefuses(t *testing.T) {
 		t.Errorf("format 9: %v, want ErrFormat", err)
 	}
 }
+
+// An object's deltas travel with its entry, on its one line, and back.
+func TestRoundTripDeltas(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	m := manifest.Next(nil, now)
+	d := &manifest.Deltas{Key: ".feedpub/deltas/feeds/index.rss", Hash: "dd", Size: 900, Trailer: 700,
+		From: []manifest.Delta{{Hashes: []string{"aa", "bb"}, Offset: 0, Size: 300, Items: 1}, {Hashes: []string{"cc"}, Offset: 300, Size: 400, Items: 2}}}
+	m.Set("feeds/index.rss", manifest.Object{Hash: "ee", Size: 10, Deltas: d}, now)
+	m.Set("feeds/index.atom", manifest.Object{Hash: "ff", Size: 10, Deltas: &manifest.Deltas{Key: "k", Hash: "11", Size: 40}}, now)
+	data := m.Encode()
+	if n := bytes.Count(data, []byte("\n")); n != 4 {
+		t.Errorf("%d lines, want 4:\n%s", n, data)
+	}
+	got, err := manifest.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("decoded %+v, want %+v", got.Objects["feeds/index.rss"].Deltas, d)
+	}
+	if bytes.Contains(data, []byte(`"from":null`)) || bytes.Contains(data, []byte(`"from":[]`)) {
+		t.Errorf("a pack without deltas names an empty list:\n%s", data)
+	}
+}

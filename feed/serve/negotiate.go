@@ -19,7 +19,21 @@ func (o *object) choose(header []string) *rep {
 	if len(header) == 0 {
 		return o.reps[len(codings)-1]
 	}
-	// q-values in thousandths; -1: not named.
+	q := acceptQ(header)
+	var best *rep
+	bestQ := 0
+	for i, r := range o.reps {
+		if r != nil && q[i] > bestQ {
+			best, bestQ = r, q[i]
+		}
+	}
+	return best
+}
+
+// acceptQ reads an Accept-Encoding header (not empty) into the q-value of
+// each of codings, in thousandths, as choose describes.
+func acceptQ(header []string) [len(codings)]int {
+	// -1: not named.
 	q := [len(codings)]int{-1, -1, -1}
 	star := -1
 	for _, field := range header {
@@ -59,14 +73,43 @@ func (o *object) choose(header []string) *rep {
 			}
 		}
 	}
-	var best *rep
-	bestQ := 0
-	for i, r := range o.reps {
-		if r != nil && q[i] > bestQ {
-			best, bestQ = r, q[i]
+	return q
+}
+
+// deltaCoding is the coding a delta is sent in for an Accept-Encoding
+// header: gzip, compressed as it is first asked for, or identity ("");
+// ok is false when the request accepts neither.
+func deltaCoding(header []string) (gzip, ok bool) {
+	if len(header) == 0 {
+		return false, true
+	}
+	q := acceptQ(header)
+	switch {
+	case q[1] > 0 && q[1] >= q[2]:
+		return true, true
+	case q[2] > 0:
+		return false, true
+	}
+	return false, false
+}
+
+// acceptsFeed reports whether an A-IM header (RFC 3229 §10.5.3: a list of
+// instance manipulations, case-insensitive, each with an optional q-value)
+// accepts "feed": named with a q-value above zero; "feed;q=0" refuses it.
+// A malformed q-value makes its item say nothing.
+func acceptsFeed(header []string) bool {
+	best := 0
+	for _, field := range header {
+		for field != "" {
+			var item string
+			item, field, _ = strings.Cut(field, ",")
+			name, params, _ := strings.Cut(item, ";")
+			if strings.EqualFold(strings.TrimSpace(name), "feed") {
+				best = max(best, qvalue(params))
+			}
 		}
 	}
-	return best
+	return best > 0
 }
 
 // qvalue reads the q parameter of an Accept-Encoding item, in thousandths

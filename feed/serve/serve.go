@@ -10,7 +10,9 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
@@ -119,7 +123,7 @@ func New(src Source, opts ...Option) *Handler {
 var (
 	allowOrigin   = []string{"*"}
 	noSniff       = []string{"nosniff"}
-	exposeHeaders = []string{"ETag, Last-Modified, Link"}
+	exposeHeaders = []string{"ETag, Last-Modified, Link, IM"}
 )
 
 // ServeHTTP sets the headers every answer carries, refuses what cannot be a
@@ -161,8 +165,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serve(w, r, layout.Index)
 	case p == "/"+layout.OPML:
 		h.serve(w, r, layout.OPML)
-	case strings.HasPrefix(p, "/"+layout.FeedsDir):
-		h.feed(w, r)
+	case strings.HasPrefix(p, "/"+layout.FeedsDir), strings.HasPrefix(p, "/"+layout.ArchiveDir),
+		strings.HasPrefix(p, "/"+layout.AssetsDir):
+		h.feed(w, r) // feeds, their preview and archive pages, the pages' assets
 	default:
 		h.mux.ServeHTTP(w, r) // 404, or 405 from the patterns
 	}
@@ -216,6 +221,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 	if o.link != nil {
 		hdr["Link"] = o.link
 	}
+	if o.csp != nil {
+		hdr["Content-Security-Policy"] = o.csp
+	}
 	rp := o.choose(r.Header["Accept-Encoding"])
 	if rp == nil {
 		hdr["Cache-Control"] = o.cacheControl
@@ -224,7 +232,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 	}
 	hdr["Cache-Control"] = o.cacheControl
 	hdr["Etag"] = rp.etag
-	switch preconditions(r, rp.etag[0], o.modified) {
+	status := preconditions(r, rp.etag[0], o.modified)
+	if status == http.StatusOK && o.deltas != nil && len(r.Header["If-None-Match"]) > 0 && acceptsFeed(r.Header["A-Im"]) {
+		// A reader that takes deltas holds the feed as the version its
+		// If-None-Match names, in whatever coding it came.
+		if inm := r.Header["If-None-Match"]; o.matchesCurrent(inm) {
+			status = http.StatusNotModified
+		} else if k := o.deltaFor(inm); k >= 0 && h.delta(w, r, site, o, rp, k) {
+			return
+		}
+	}
+	switch status {
 	case http.StatusPreconditionFailed:
 		delete(hdr, "Etag")
 		http.Error(w, "precondition failed", http.StatusPreconditionFailed)
@@ -267,6 +285,129 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 }
 
 var noStore = []string{"no-store"}
+
+// Headers of a 226 (RFC 3229): the delta is an answer to this request
+// alone, which no cache may keep or give another reader.
+var (
+	imFeed       = []string{"feed"}
+	cacheDelta   = []string{"no-store, im"}
+	varyDelta    = []string{"A-IM, If-None-Match, Accept-Encoding"}
+	encodingGzip = []string{"gzip"}
+)
+
+// deltaMinSaving is how many bytes gzip must save for a delta to be sent
+// compressed.
+const deltaMinSaving = 64
+
+// matchesCurrent reports whether If-None-Match names any representation of o as
+// it is now.
+func (o *object) matchesCurrent(inm []string) bool {
+	for _, rp := range o.reps {
+		if rp != nil && anyMatches(inm, rp.etag[0], false) {
+			return true
+		}
+	}
+	return false
+}
+
+// deltaFor returns the index of the delta from the newest earlier
+// version If-None-Match names, -1 for none.
+func (o *object) deltaFor(inm []string) int {
+	for k := range o.deltas {
+		for _, etag := range o.deltas[k].etags {
+			if anyMatches(inm, etag, false) {
+				return k
+			}
+		}
+	}
+	return -1
+}
+
+// delta answers 226 IM Used with o's k-th delta: a complete feed of the
+// items new or changed since the version the reader has, gzip-coded when
+// the request takes it. Its ETag is the one a 200 to the same request
+// would carry (rp's): the reader now holds the current version, and its
+// next request names it, whether it takes deltas (a 304, or the next
+// delta) or not (a 304 from the origin or a cache, for the
+// representation it asks for). It reports false, having written nothing,
+// when the pack cannot be read or is not the bytes the manifest names,
+// or the request accepts neither gzip nor identity: the caller answers
+// with the full feed.
+func (h *Handler) delta(w http.ResponseWriter, r *http.Request, site *snapshot, o *object, rp *rep, k int) bool {
+	useGzip, ok := deltaCoding(r.Header["Accept-Encoding"])
+	if !ok {
+		return false
+	}
+	ctx := r.Context()
+	pack, etag, err := h.body(ctx, site, o.pack)
+	if err != nil || etag != nil {
+		if err == nil {
+			err = errors.New("not the bytes the manifest names")
+		}
+		h.log.WarnContext(ctx, "serve: read the deltas; the full feed instead", "key", o.pack.key, "err", err)
+		return false
+	}
+	d := &o.deltas[k]
+	doc := pack[d.off : d.off+d.size]
+	var coded bool
+	if useGzip {
+		if z := h.gzipDelta(o.pack, k, doc); z != nil {
+			doc, coded = z, true
+		}
+	}
+	hdr := w.Header()
+	hdr["Im"] = imFeed
+	hdr["Cache-Control"] = cacheDelta
+	hdr["Vary"] = varyDelta
+	hdr["Content-Type"] = o.contentType
+	hdr["Last-Modified"] = o.lastModified
+	hdr["Content-Length"] = []string{strconv.Itoa(len(doc))}
+	if coded {
+		hdr["Content-Encoding"] = encodingGzip
+	}
+	w.WriteHeader(http.StatusIMUsed)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(doc)
+	}
+	return true
+}
+
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression) // a valid level: no error
+	return w
+}}
+
+// gzipDelta returns doc, the k-th delta in rp (a pack), gzip-coded,
+// or nil when that saves too little. The coded bytes stay with the pack
+// in memory: each delta is compressed once.
+func (h *Handler) gzipDelta(rp *rep, k int, doc []byte) []byte {
+	c := rp.body.Load()
+	if c == nil || k >= len(c.gz) {
+		c = nil // dropped meanwhile: compress for this request alone
+	} else if z := c.gz[k].Load(); z != nil {
+		if len(*z) == 0 {
+			return nil
+		}
+		return *z
+	}
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	_, _ = zw.Write(doc) // a bytes.Buffer does not fail
+	_ = zw.Close()
+	gzipWriters.Put(zw)
+	z := buf.Bytes()
+	if len(doc)-len(z) < deltaMinSaving {
+		z = []byte{}
+	}
+	if c != nil && c.gz[k].CompareAndSwap(nil, &z) {
+		h.resident.Add(int64(len(z)))
+	}
+	if len(z) == 0 {
+		return nil
+	}
+	return z
+}
 
 // preconditions evaluates a GET's or HEAD's preconditions in RFC 9110's
 // order (§13.2.2) and returns 412, 304, or 200 to go on: If-Match

@@ -470,7 +470,7 @@ func TestNotPublished(t *testing.T) {
 		"feeds/index.rss.tmp",
 		"feeds/notes.txt",
 		"feeds/index.xml",
-		"feeds/index.html",
+		"feeds/nowhere.html",
 		"feeds/category/.hidden.atom",
 		"feeds/.git/config.json",
 		".env",
@@ -551,6 +551,8 @@ func TestNotPublished(t *testing.T) {
 		"/index.html.br",
 		"/.feedpub/manifest.json",
 		"/.feedpub/catalog/head.json",
+		"/.feedpub/deltas/feeds/index.rss", // a feed's delta pack: only through its feed's URL, with A-IM
+		"/%2efeedpub/deltas/feeds/index.rss",
 		"/%2efeedpub/manifest.json",
 		// dot-files and temporary files
 		"/feeds/.secret.rss",
@@ -564,7 +566,7 @@ func TestNotPublished(t *testing.T) {
 		// other extensions under feeds/, other names at the root
 		"/feeds/notes.txt",
 		"/feeds/index.xml",
-		"/feeds/index.html",
+		"/feeds/nowhere.html",
 		"/feeds/index",
 		"/index.rss",
 		"/feeds.rss",

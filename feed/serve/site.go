@@ -36,6 +36,20 @@ type object struct {
 	contentType  []string
 	vary         []string // nil when there is one representation
 	link         []string // nil for none
+	csp          []string // Content-Security-Policy; nil for none
+	// pack holds the deltas (RFC 3229) of a feed, and deltas where each
+	// is in it, newest earlier version first; nil for none.
+	pack   *rep
+	deltas []delta
+}
+
+// delta is one delta document in an object's pack: the current items new
+// or changed since an earlier version, whose representations' ETags are
+// etags.
+type delta struct {
+	etags     []string
+	off, size int
+	items     int
 }
 
 // rep is one representation of an object: its bytes in one coding.
@@ -47,11 +61,33 @@ type rep struct {
 	length   []string
 	encoding []string // nil for identity
 	body     atomic.Pointer[cached]
+	slots    int // for a delta pack, its deltas
+}
+
+// all are o's representations and its delta pack, nil where it has none.
+func (o *object) all() (all [len(codings) + 1]*rep) {
+	copy(all[:], o.reps[:])
+	all[len(codings)] = o.pack
+	return all
 }
 
 type cached struct {
 	b    []byte
 	used atomic.Bool // since the last sweep
+	// gz, for a delta pack, are its deltas gzip-coded, by index, as they
+	// are first asked for; an empty slice when gzip saves too little.
+	gz []atomic.Pointer[[]byte]
+}
+
+// size is how many bytes c keeps in memory.
+func (c *cached) size() int64 {
+	n := int64(len(c.b))
+	for i := range c.gz {
+		if z := c.gz[i].Load(); z != nil {
+			n += int64(len(*z))
+		}
+	}
+	return n
 }
 
 var varyAcceptEncoding = []string{"Accept-Encoding"}
@@ -73,6 +109,9 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 		if e.Link != "" {
 			o.link = []string{e.Link}
 		}
+		if e.CSP != "" {
+			o.csp = []string{e.CSP}
+		}
 		for i, c := range codings {
 			r := &rep{key: key, hash: e.Hash, size: e.Size}
 			if c != "" {
@@ -92,9 +131,43 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 			}
 			o.reps[i] = r
 		}
+		if d := e.Deltas; d != nil && len(d.From) > 0 && validDeltas(d) {
+			o.pack = &rep{key: d.Key, hash: d.Hash, size: d.Size, slots: len(d.From)}
+			for _, f := range d.From {
+				dl := delta{off: f.Offset, size: f.Size, items: f.Items}
+				for _, h := range f.Hashes {
+					dl.etags = append(dl.etags, `"`+h[:min(32, len(h))]+`"`)
+				}
+				o.deltas = append(o.deltas, dl)
+			}
+			if last != nil {
+				if lo := last.objects[key]; lo != nil && lo.pack != nil && lo.pack.hash == d.Hash && len(lo.deltas) == len(o.deltas) {
+					o.pack.body.Store(lo.pack.body.Load())
+				}
+			}
+		}
 		s.objects[key] = o
 	}
 	return s
+}
+
+// validDeltas reports whether every delta d lists lies in its pack,
+// before the trailer, and names an earlier version.
+func validDeltas(d *manifest.Deltas) bool {
+	if d.Key == "" || d.Hash == "" || d.Trailer > d.Size {
+		return false
+	}
+	for _, f := range d.From {
+		if f.Offset < 0 || f.Size <= 0 || f.Offset+f.Size > d.Trailer || len(f.Hashes) == 0 {
+			return false
+		}
+		for _, h := range f.Hashes {
+			if h == "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maxWait is how long a request waits for a revalidation another request
@@ -224,10 +297,10 @@ func (h *Handler) decode(obj *store.Object, version string, now time.Time, last 
 	s := newSnapshot(m, version, now, last)
 	var resident int64 // what the new site keeps; the rest goes with the old one
 	for _, o := range s.objects {
-		for _, rp := range o.reps {
+		for _, rp := range o.all() {
 			if rp != nil {
 				if c := rp.body.Load(); c != nil {
-					resident += int64(len(c.b))
+					resident += c.size()
 				}
 			}
 		}
@@ -255,6 +328,9 @@ func (h *Handler) body(ctx context.Context, site *snapshot, rp *rep) ([]byte, []
 		return obj.Body, []string{`"` + hash[:32] + `"`}, nil
 	}
 	c := &cached{b: obj.Body}
+	if rp.slots > 0 {
+		c.gz = make([]atomic.Pointer[[]byte], rp.slots)
+	}
 	c.used.Store(true)
 	if rp.body.CompareAndSwap(nil, c) {
 		if h.resident.Add(int64(len(c.b))) > h.memory {
@@ -274,7 +350,7 @@ func (h *Handler) evict(site *snapshot) {
 	defer h.evicting.Unlock()
 	for pass := 0; pass < 2 && h.resident.Load() > h.memory; pass++ {
 		for _, o := range site.objects {
-			for _, rp := range o.reps {
+			for _, rp := range o.all() {
 				if rp == nil {
 					continue
 				}
@@ -287,7 +363,7 @@ func (h *Handler) evict(site *snapshot) {
 					continue
 				}
 				if rp.body.CompareAndSwap(c, nil) {
-					h.resident.Add(-int64(len(c.b)))
+					h.resident.Add(-c.size())
 				}
 				if h.resident.Load() <= h.memory*3/4 {
 					return
