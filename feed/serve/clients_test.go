@@ -265,45 +265,10 @@ func unescapePath(t *testing.T, p string) string {
 // a second request is a hit, revalidation gives 304s, and a reader that
 // takes no coding gets the feed's bytes.
 func TestCacheableThroughVarnish(t *testing.T) {
-	if _, err := os.Stat(varnishd); err != nil {
-		t.Fatalf("varnishd (Debian's varnish; make test installs it): %v", err)
-	}
 	dir := published(t)
 	origin := httptest.NewServer(serve.New(store.NewFolder(dir)))
 	defer origin.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	work := t.TempDir()
-	cmd := exec.Command(varnishd, "-F", "-a", addr, "-b", strings.TrimPrefix(origin.URL, "http://"),
-		"-n", work, "-s", "malloc,32m", "-p", "default_ttl=0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("varnishd:\n%s", logs.String())
-		}
-	}()
-	cache := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := rawClient.Get(cache + "/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("varnishd did not answer on %s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cache := startVarnish(t, "-b", strings.TrimPrefix(origin.URL, "http://"))
 	hit := regexp.MustCompile(`^\d+ \d+$`) // X-Varnish: this request's id and the cached object's
 	for _, key := range []string{"feeds/index.rss", "feeds/index.atom", "feeds/index.json", "feeds.opml", "index.html"} {
 		want := readKey(t, dir, key)
@@ -330,5 +295,47 @@ func TestCacheableThroughVarnish(t *testing.T) {
 			t.Errorf("%s: without Accept-Encoding through the cache: %d, %q, %d bytes; want the %d published bytes", key,
 				plain.StatusCode, plain.Header.Get("Content-Encoding"), len(body), len(want))
 		}
+	}
+}
+
+// startVarnish starts varnishd on a free loopback port with args (-b
+// ORIGIN, or -f VCL), waits until it answers, and returns its URL. It is
+// stopped when the test ends.
+func startVarnish(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := os.Stat(varnishd); err != nil {
+		t.Fatalf("varnishd (Debian's varnish; make test installs it): %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	work := t.TempDir()
+	cmd := exec.Command(varnishd, append([]string{"-F", "-a", addr, "-n", work, "-s", "malloc,32m", "-p", "default_ttl=0"}, args...)...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("varnishd:\n%s", logs.String())
+		}
+	})
+	cache := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := rawClient.Get(cache + "/"); err == nil {
+			resp.Body.Close()
+			return cache
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("varnishd did not answer on %s", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
