@@ -132,8 +132,8 @@ func finish(s, base string) string {
 		return s
 	}
 	b, err := url.Parse(base)
-	if err != nil || !b.IsAbs() {
-		b = nil
+	if err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
+		b = nil // relative URLs stay relative rather than resolve against javascript: or the like
 	}
 	var out strings.Builder
 	out.Grow(len(s) + 64)
@@ -146,8 +146,8 @@ func finish(s, base string) string {
 		s = s[i:]
 		switch {
 		case strings.HasPrefix(s, "<img "):
-			out.WriteString(`<img loading="lazy" `)
-			s = s[len("<img "):]
+			out.WriteString(`<img loading="lazy"`)
+			s = s[len("<img"):]
 		case strings.HasPrefix(s, ` href="`), strings.HasPrefix(s, ` src="`):
 			name := s[:strings.IndexByte(s, '"')+1]
 			s = s[len(name):]
