@@ -225,6 +225,8 @@ type Published struct {
 	// published outputs may be reused only for the same document version.
 	Shown   []string `json:"shown,omitempty"`
 	Retired int64    `json:"retired,omitempty"` // when it lost its last item (Unix seconds); 0 while it has items
+	// Pages are the feed's archive pages published, oldest first.
+	Pages []string `json:"pages,omitempty"`
 }
 
 // Insert adds m to the head in order, keeping at most max members. Call

@@ -244,6 +244,7 @@ func (f *Feed) clone() *Feed {
 	c := *f
 	c.Head = append([]Member(nil), f.Head...)
 	c.Published.Shown = append([]string(nil), f.Published.Shown...)
+	c.Published.Pages = append([]string(nil), f.Published.Pages...)
 	if f.Pages != nil {
 		c.Pages = make(map[string]int, len(f.Pages))
 		for k, v := range f.Pages {

@@ -22,6 +22,7 @@ type apply struct {
 
 	touched map[string]bool          // article ids to settle
 	changed map[string]*catalog.Feed // feeds whose members changed, by name
+	pages   map[string]*catalog.Page // archive pages whose members changed, by catalog.PageKey
 	items   *items                   // of the documents read by this build
 	before  int                      // visible articles before
 	cap     int                      // members kept in a feed's head
@@ -32,7 +33,7 @@ func newApply(s *feed.Site, st *catalog.State, now time.Time, margin int) *apply
 		margin = max(10, s.Limit/5)
 	}
 	return &apply{site: s, st: st, now: now, touched: map[string]bool{}, changed: map[string]*catalog.Feed{},
-		before: st.VisibleBefore(), cap: s.Limit + margin}
+		pages: map[string]*catalog.Page{}, before: st.VisibleBefore(), cap: s.Limit + margin}
 }
 
 func (ap *apply) run(ctx context.Context, docs []*fetched, removed []string) error {
@@ -253,6 +254,23 @@ func (ap *apply) join(ctx context.Context, d *catalog.Doc, n int) error {
 			f.Remove(m.Key)
 		}
 		f.Count += n
+		if page := ap.site.PageOf(ref.kind, m.Published); page != "" {
+			p, err := ap.page(ctx, ref.name, page)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				p.Insert(m)
+			} else {
+				p.Remove(m.Key)
+			}
+			if f.Pages == nil {
+				f.Pages = map[string]int{}
+			}
+			if f.Pages[page] += n; f.Pages[page] <= 0 {
+				delete(f.Pages, page)
+			}
+		}
 		if ref.label != "" {
 			if f.Spellings == nil {
 				f.Spellings = map[string]int{}
@@ -286,6 +304,27 @@ func (ap *apply) feed(ctx context.Context, name string, kind feed.Kind) (*catalo
 	}
 	ap.changed[name] = f
 	return f, nil
+}
+
+// page returns the catalog's entry of an archive page, made when there is
+// none, and marks it changed.
+func (ap *apply) page(ctx context.Context, name, page string) (*catalog.Page, error) {
+	key := catalog.PageKey(name, page)
+	if p := ap.pages[key]; p != nil {
+		return p, nil
+	}
+	p, err := ap.st.Page(ctx, name, page)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if p == nil {
+		p = &catalog.Page{Feed: name, Name: page}
+	}
+	if err := ap.st.SetPage(ctx, p); err != nil {
+		return nil, wrap(err)
+	}
+	ap.pages[key] = p
+	return p, nil
 }
 
 type feedRef struct {

@@ -64,6 +64,9 @@ type batchJob struct {
 	Ref     catalog.FeedRef
 	Shown   []catalog.Member
 	Trusted bool
+	// An archive page of Feed, and its neighbours.
+	Page       *catalog.Page
+	Prev, Next string
 }
 
 type batchResult struct {
@@ -105,7 +108,8 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 		jobs := pl.jobs[start:min(start+size, len(pl.jobs))]
 		bt := batch{Build: id, Compare: out.compare}
 		for _, j := range jobs {
-			bt.Jobs = append(bt.Jobs, batchJob{Feed: *j.f, Ref: j.ref, Shown: j.shown, Trusted: j.trusted})
+			bt.Jobs = append(bt.Jobs, batchJob{Feed: *j.f, Ref: j.ref, Shown: j.shown, Trusted: j.trusted,
+				Page: j.page, Prev: j.prev, Next: j.next})
 		}
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(bt); err != nil {
@@ -147,6 +151,13 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 			return fmt.Errorf("publish: fan-out: %s: %d feeds rendered of %d", s.key, len(res.Jobs), len(s.jobs))
 		}
 		for i, j := range s.jobs {
+			if j.page != nil {
+				if res.Jobs[i].Page == nil {
+					return fmt.Errorf("publish: fan-out: %s: page %s rendered as a feed", s.key, j.page.Name)
+				}
+				j.page.Published = res.Jobs[i].Page.Published
+				continue
+			}
 			j.f.Published = res.Jobs[i].Feed.Published
 			j.ref = res.Jobs[i].Ref
 		}
@@ -213,7 +224,7 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	res := batchResult{}
 	for i := range bt.Jobs {
 		bj := &bt.Jobs[i]
-		j := &job{f: &bj.Feed, ref: bj.Ref, shown: bj.Shown, trusted: bj.Trusted}
+		j := &job{f: &bj.Feed, ref: bj.Ref, shown: bj.Shown, trusted: bj.Trusted, page: bj.Page, prev: bj.Prev, next: bj.Next}
 		if err := r.render(ctx, j, out); err != nil {
 			res.Err = err.Error()
 			break

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/feedpub/feedpub/content/catalog"
@@ -24,16 +25,40 @@ type plan struct {
 	repairPages bool
 	orphans     []string
 	// gone are the outputs of feeds retired longer than the site's grace
-	// period, removed in this build: readers get 410 Gone for them.
+	// period, and of archive pages that no longer exist, removed in this
+	// build: readers get 410 Gone for them.
 	gone []string
+	// archived are the archive pages of every feed the plan looked at, by
+	// feed name, oldest first.
+	archived map[string][]string
 }
 
-// job is one feed to render.
+// job is one feed, or one archive page of a feed, to render.
 type job struct {
 	f       *catalog.Feed
 	ref     catalog.FeedRef
 	shown   []catalog.Member
 	trusted bool // the previous outputs may be spliced
+	// page is set for an archive page of f; prev and next name its
+	// neighbours (a feed's prev: its newest page), "" for none.
+	page       *catalog.Page
+	prev, next string
+}
+
+// key is the key of the job's output in format ext.
+func (j *job) key(ext string) string {
+	if j.page != nil {
+		return layout.ArchiveKey(j.f.Name, j.page.Name, ext)
+	}
+	return layout.FeedKey(j.f.Name, ext)
+}
+
+// pub is what the last build published of the job's feed or page.
+func (j *job) pub() *catalog.Published {
+	if j.page != nil {
+		return &j.page.Published
+	}
+	return &j.f.Published
 }
 
 // plan decides which feeds change, renders them, and the pages that list
@@ -51,6 +76,8 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		for _, k := range c.Outputs {
 			if name, _, ok := layout.FeedName(k); ok {
 				distrust[name] = true
+			} else if name, page, _, ok := layout.ArchiveName(k); ok {
+				distrust[catalog.PageKey(name, page)] = true // the feed is looked at, not distrusted
 			} else if k == layout.Index || k == layout.OPML {
 				repairPages = true
 			}
@@ -64,7 +91,14 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		names[n] = true
 	}
 	for n := range distrust {
-		names[n] = true
+		if name, _, ok := strings.Cut(n, "\n"); ok {
+			names[name] = true // a page of it
+		} else {
+			names[n] = true
+		}
+	}
+	for _, p := range ap.pages {
+		names[p.Feed] = true
 	}
 	if full {
 		for n := range refs {
@@ -107,7 +141,11 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].f.Name < jobs[j].f.Name })
 
-	pl := &plan{refs: refs, repairPages: repairPages, orphans: orphans}
+	pl := &plan{refs: refs, repairPages: repairPages, orphans: orphans, archived: map[string][]string{}}
+	changedPages := map[string][]*catalog.Page{}
+	for _, p := range ap.pages {
+		changedPages[p.Feed] = append(changedPages[p.Feed], p)
+	}
 	for _, j := range jobs {
 		f := j.f
 		ref, published := refs[f.Name]
@@ -132,7 +170,10 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 			ref = catalog.FeedRef{Name: f.Name, Kind: f.Kind, Title: b.title(f), Updated: newest(j.shown)}
 		}
 		j.ref = ref
-		if input := inputHash(ref, j.shown); input != f.Published.Input || distrust[f.Name] || f.Published.Hashes[0] == "" {
+		if err := b.archive(ctx, st, pl, j, changedPages[f.Name], full, distrust); err != nil {
+			return nil, err
+		}
+		if input := inputHash(ref, j.shown, j.prev); input != f.Published.Input || distrust[f.Name] || f.Published.Hashes[0] == "" {
 			f.Published.Input = input
 			pl.jobs = append(pl.jobs, j)
 			if err := st.Touch(ctx, f.Name); err != nil {
@@ -225,8 +266,9 @@ func newest(members []catalog.Member) int64 {
 	return t
 }
 
-// inputHash names what a feed's outputs are rendered from.
-func inputHash(ref catalog.FeedRef, shown []catalog.Member) string {
+// inputHash names what a feed's outputs are rendered from; prev is its
+// newest archive page.
+func inputHash(ref catalog.FeedRef, shown []catalog.Member, prev string) string {
 	h := sha256.New()
 	var n [8]byte
 	write := func(s string) {
@@ -235,6 +277,9 @@ func inputHash(ref catalog.FeedRef, shown []catalog.Member) string {
 		h.Write([]byte(s))
 	}
 	write(ref.Title)
+	if prev != "" {
+		write("prev-archive " + prev)
+	}
 	binary.LittleEndian.PutUint64(n[:], uint64(ref.Updated))
 	h.Write(n[:])
 	for _, m := range shown {

@@ -149,17 +149,19 @@ type batchWriter interface {
 }
 
 func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
-	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), Hash: hash}
+	o.addWith(ctx, key, body, hash, o.b.cacheControl(key))
+}
+
+// addWith is add for an output served with the given Cache-Control.
+func (o *outbox) addWith(ctx context.Context, key string, body []byte, hash, cacheControl string) {
+	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), Hash: hash, CacheControl: cacheControl}
 	objs := []*store.Object{obj}
 	var entry manifest.Object
 	served := layout.Served(key)
 	if served {
 		var vs []*store.Object
-		vs, entry = o.variants(key, body, hash) // compressed here, by the caller's goroutine
+		vs, entry = o.variants(key, body, hash, cacheControl) // compressed here, by the caller's goroutine
 		objs = append(objs, vs...)
-		obj.CacheControl = entry.CacheControl
-	} else {
-		obj.CacheControl = o.b.cacheControl(key)
 	}
 	o.mu.Lock()
 	if served {
@@ -269,14 +271,6 @@ func outputsOf(keys, except []string) []string {
 // renders the planned feeds a few at a time and writes those whose bytes
 // changed, then the pages that list them.
 func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *plan, rep *Report, compare bool) error {
-	keys := make([]string, 0, 3*len(pl.jobs)+2)
-	for _, j := range pl.jobs {
-		for _, ext := range layout.Exts {
-			keys = append(keys, layout.FeedKey(j.f.Name, ext))
-		}
-	}
-	keys = append(keys, layout.OPML, layout.Index)
-	keys = append(keys, pl.orphans...)
 	// A claim outlives its build only if the build died: in Lambda, just
 	// past the invocation's deadline.
 	expires := time.Now().Add(claimFor)
@@ -295,6 +289,15 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if last == nil && !compare && len(st.Head.Feeds) > 0 && !st.Fresh() {
 		return errManifest
 	}
+	pl.unlisted(last)
+	keys := make([]string, 0, 3*len(pl.jobs)+2)
+	for _, j := range pl.jobs {
+		for _, ext := range layout.Exts {
+			keys = append(keys, j.key(ext))
+		}
+	}
+	keys = append(keys, layout.OPML, layout.Index)
+	keys = append(keys, pl.orphans...)
 	id := b.buildID()
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
@@ -318,7 +321,9 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	h := &st.Head
 	if len(errs) == 0 {
 		for _, j := range pl.jobs {
-			pl.refs[j.f.Name] = j.ref
+			if j.page == nil {
+				pl.refs[j.f.Name] = j.ref
+			}
 		}
 		h.Feeds = h.Feeds[:0]
 		for _, r := range pl.refs {
@@ -406,8 +411,8 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 		if r.items.has(m.Key) {
 			continue
 		}
-		if prev[0] == nil && j.trusted && j.f.Published.Hashes[0] != "" {
-			prev = b.published(ctx, j.f)
+		if prev[0] == nil && j.trusted && j.pub().Hashes[0] != "" {
+			prev = b.published(ctx, j)
 		}
 		id := feed.ItemID(b.Site, &content.Article{ID: m.ID})
 		for i := range prev {
@@ -439,40 +444,50 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 			}
 		}
 	}
-	f := &feed.Feed{Name: j.f.Name, Kind: feed.Kind(j.f.Kind), Title: j.ref.Title, Site: b.Site, Updated: time.Unix(j.ref.Updated, 0).UTC()}
+	f := &feed.Feed{Name: j.f.Name, Kind: feed.Kind(j.f.Kind), Title: j.ref.Title, Site: b.Site, Updated: time.Unix(j.ref.Updated, 0).UTC(),
+		Prev: j.prev, Next: j.next}
+	pub := j.pub()
+	maxBytes := b.Site.MaxBytes
+	if j.page != nil {
+		f.Page = j.page.Name
+		maxBytes = 0 // an archive page holds its period whole
+	}
 	var counts [3]int
 	for i, ext := range layout.Exts {
-		cut := budget(b.Site.MaxBytes, i, f, frags[i])
+		cut := budget(maxBytes, i, f, frags[i])
 		counts[i] = cut
 		buf := bytes.NewBuffer(make([]byte, 0, feed.Size(i, f, frags[i][:cut])))
 		if err := feed.Assemble(buf, i, f, frags[i][:cut]); err != nil {
 			return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
 		}
 		hash := store.Hash(buf.Bytes())
-		key := layout.FeedKey(f.Name, ext)
-		if hash != j.f.Published.Hashes[i] || !j.trusted || !out.current(key, hash) {
-			out.add(ctx, key, buf.Bytes(), hash)
-			if err := r.deltas(ctx, j, i, key, f, frags[i][:cut], out); err != nil {
-				return err
+		key := j.key(ext)
+		cc := b.cacheControlOf(j)
+		if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(key, hash, cc) {
+			out.addWith(ctx, key, buf.Bytes(), hash, cc)
+			if j.page == nil {
+				if err := r.deltas(ctx, j, i, key, f, frags[i][:cut], out); err != nil {
+					return err
+				}
 			}
 		}
-		j.f.Published.Hashes[i] = hash
-		j.f.Published.Items[i] = cut
-		if ext == "json" {
+		pub.Hashes[i] = hash
+		pub.Items[i] = cut
+		if ext == "json" && j.page == nil {
 			if err := r.preview(ctx, f, buf.Bytes(), out); err != nil {
 				return err
 			}
 		}
 	}
 	shown := min(counts[0], counts[1], counts[2])
-	if j.ref.Retired == 0 {
+	if j.ref.Retired == 0 && j.page == nil {
 		j.ref.Items = shown
 		j.ref.Dropped = len(j.shown) - shown
 	}
-	j.f.Published.Title, j.f.Published.Updated, j.f.Published.Retired = j.ref.Title, j.ref.Updated, j.ref.Retired
-	j.f.Published.Shown = j.f.Published.Shown[:0]
+	pub.Title, pub.Updated, pub.Retired = j.ref.Title, j.ref.Updated, j.ref.Retired
+	pub.Shown = pub.Shown[:0]
 	for _, m := range j.shown {
-		j.f.Published.Shown = append(j.f.Published.Shown, m.Hash)
+		pub.Shown = append(pub.Shown, m.Hash)
 	}
 	return nil
 }
@@ -530,14 +545,15 @@ type prevItem struct {
 	body []byte
 }
 
-// published returns the items of a feed's outputs as the last build wrote
+// published returns the items of a job's outputs as the last build wrote
 // them, by item id; an output that is missing, or not the bytes the
 // catalog recorded, gives none, and its items are read again.
-func (b *Build) published(ctx context.Context, f *catalog.Feed) [3]map[string]prevItem {
+func (b *Build) published(ctx context.Context, j *job) [3]map[string]prevItem {
 	var out [3]map[string]prevItem
+	pub := j.pub()
 	for i, ext := range layout.Exts {
 		out[i] = map[string]prevItem{}
-		obj, err := b.Out.Get(ctx, layout.FeedKey(f.Name, ext))
+		obj, err := b.Out.Get(ctx, j.key(ext))
 		if err != nil {
 			continue
 		}
@@ -545,15 +561,15 @@ func (b *Build) published(ctx context.Context, f *catalog.Feed) [3]map[string]pr
 		if hash == "" {
 			hash = store.Hash(obj.Body)
 		}
-		if hash != f.Published.Hashes[i] {
+		if hash != pub.Hashes[i] {
 			continue
 		}
 		items, err := feed.Split(i, obj.Body)
-		if err != nil || len(items) > len(f.Published.Shown) {
+		if err != nil || len(items) > len(pub.Shown) {
 			continue
 		}
 		for k, it := range items {
-			out[i][it.ID] = prevItem{hash: f.Published.Shown[k], body: it.Body}
+			out[i][it.ID] = prevItem{hash: pub.Shown[k], body: it.Body}
 		}
 	}
 	return out

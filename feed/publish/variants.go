@@ -88,6 +88,21 @@ func (b *Build) cacheControl(string) string {
 		int(fresh.Seconds()), int(every.Seconds()))
 }
 
+// archiveCacheControl is what the answers for an archive page that is not
+// its feed's newest ask caches: such a page changes only when an old
+// article is edited or deleted, so it is fresh for a day.
+const archiveCacheControl = "public, max-age=86400, stale-while-revalidate=86400, stale-if-error=604800"
+
+// cacheControlOf is the Cache-Control of a job's outputs: a feed's, or an
+// archive page's; the newest page of a feed gains articles as they are
+// published, and is cached as the feed is.
+func (b *Build) cacheControlOf(j *job) string {
+	if j.page != nil && j.next != "" {
+		return archiveCacheControl
+	}
+	return b.cacheControl(j.key("rss"))
+}
+
 // DefaultSchedule is how often a scheduled build is taken to run when
 // Build.Schedule is zero (the template's default rate).
 const DefaultSchedule = 5 * time.Minute
@@ -117,6 +132,12 @@ func (b *Build) lastManifest(ctx context.Context) (*manifest.Manifest, error) {
 // current reports whether the last manifest already describes key with
 // these bytes, variants and headers included.
 func (o *outbox) current(key, hash string) bool {
+	return o.currentWith(key, hash, o.b.cacheControl(key))
+}
+
+// currentWith is current for an output served with the given
+// Cache-Control.
+func (o *outbox) currentWith(key, hash, cacheControl string) bool {
 	if o.last == nil {
 		return false
 	}
@@ -128,13 +149,13 @@ func (o *outbox) current(key, hash string) bool {
 	// a variant saved too little, and would again: the bytes are the same).
 	// The headers it is served with may have changed with the schedule.
 	return e.Codings == strings.Join(o.b.Site.Precompress, ",") &&
-		e.CacheControl == o.b.cacheControl(key) && e.Link == o.b.link(key) && e.CSP == o.b.csp(key)
+		e.CacheControl == cacheControl && e.Link == o.b.link(key) && e.CSP == o.b.csp(key)
 }
 
 // variants returns the objects that go with a published object: its
 // precompressed copies, and its manifest entry.
-func (o *outbox) variants(key string, body []byte, hash string) ([]*store.Object, manifest.Object) {
-	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: o.b.cacheControl(key),
+func (o *outbox) variants(key string, body []byte, hash, cacheControl string) ([]*store.Object, manifest.Object) {
+	e := manifest.Object{Hash: hash, Size: len(body), Type: layout.ContentType(key), CacheControl: cacheControl,
 		Link: o.b.link(key), CSP: o.b.csp(key), Codings: strings.Join(o.b.Site.Precompress, ",")}
 	var objs []*store.Object
 	for _, c := range o.b.Site.Precompress {
