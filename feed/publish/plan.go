@@ -116,8 +116,9 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		if f == nil {
 			if !published && distrust[n] {
 				// Written by a build that never committed: no feed.
+				orphans = append(orphans, feedOutputs(n)...)
 				for _, ext := range layout.Exts {
-					orphans = append(orphans, layout.FeedKey(n, ext))
+					orphans = append(orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
 				}
 				continue
 			}
@@ -212,12 +213,23 @@ func (b *Build) retire(ctx context.Context, st *catalog.State, pl *plan, now tim
 		if err := st.DeleteFeed(ctx, n); err != nil {
 			return wrap(err)
 		}
+		pl.orphans = append(pl.orphans, feedOutputs(n)...)
+		pl.gone = append(pl.gone, feedOutputs(n)...)
 		for _, ext := range layout.Exts {
-			pl.orphans = append(pl.orphans, layout.FeedKey(n, ext))
-			pl.gone = append(pl.gone, layout.FeedKey(n, ext))
+			pl.orphans = append(pl.orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
 		}
 	}
 	return nil
+}
+
+// feedOutputs are the keys of feed name's published objects: its three
+// formats and its preview page.
+func feedOutputs(name string) []string {
+	keys := make([]string, 0, len(layout.Exts)+1)
+	for _, ext := range layout.Exts {
+		keys = append(keys, layout.FeedKey(name, ext))
+	}
+	return append(keys, layout.PreviewKey(name))
 }
 
 // live reports whether a feed is published with items.

@@ -260,6 +260,7 @@ func outputsOf(keys, except []string) []string {
 		if c := store.EncodingByKey(k); c != "" {
 			k = strings.TrimSuffix(k, layout.Codings[c])
 		}
+		k = strings.TrimPrefix(k, layout.DeltasDir) // a delta pack goes with its feed
 		if !slices.Contains(out, k) && !slices.Contains(except, k) {
 			out = append(out, k)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
@@ -111,7 +112,7 @@ func TestAnnounceToHubs(t *testing.T) {
 	rep := run(day)
 	var topics []string
 	for _, k := range rep.Written {
-		if strings.HasPrefix(k, "feeds/") {
+		if _, _, ok := layout.FeedName(k); ok { // feeds, not their preview pages
 			topics = append(topics, server.URL+"/"+k)
 		}
 	}
@@ -177,7 +178,7 @@ func TestAnnounceToHubs(t *testing.T) {
 	rep = run(day.Add(time.Hour))
 	var changed []string
 	for _, k := range rep.Written {
-		if strings.HasPrefix(k, "feeds/") {
+		if _, _, ok := layout.FeedName(k); ok {
 			changed = append(changed, server.URL+"/"+k)
 		}
 	}
