@@ -340,14 +340,17 @@ func (b *Build) finish(st *catalog.State, rep *Report) {
 	for _, k := range append(rep.Written, rep.failed...) {
 		written[k] = true
 	}
+	// Feeds and their preview pages, and the pages that list them (not
+	// every archive page, which would make the report as long as the
+	// archive).
 	for _, fr := range st.Head.Feeds {
-		for _, ext := range layout.Exts {
-			if k := layout.FeedKey(fr.Name, ext); !written[k] {
+		for _, k := range feedOutputs(fr.Name) {
+			if !written[k] {
 				rep.Unchanged = append(rep.Unchanged, k)
 			}
 		}
 	}
-	for _, k := range []string{layout.OPML, layout.Index} {
+	for _, k := range []string{layout.OPML, layout.Index, layout.StyleSheet, layout.Script} {
 		if _, ok := st.Head.Pages[k]; ok && !written[k] {
 			rep.Unchanged = append(rep.Unchanged, k)
 		}

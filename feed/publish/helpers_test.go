@@ -299,6 +299,20 @@ func mentioning(t *testing.T, out string, needles ...string) []string {
 	return keys
 }
 
+// feedFiles returns the object keys of each named feed: its three formats
+// and its preview page.
+func feedFiles(names ...string) []string {
+	keys := feedKeys(names...)
+	for _, n := range names {
+		keys = append(keys, "feeds/"+n+".html")
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// pageFiles are the keys of the pages that list the feeds, and their assets.
+var pageFiles = []string{"assets/feeds.css", "assets/feeds.js", "feeds.opml", "index.html"}
+
 // feedKeys returns the three object keys of each named feed.
 func feedKeys(names ...string) []string {
 	var keys []string

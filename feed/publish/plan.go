@@ -78,7 +78,7 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 				distrust[name] = true
 			} else if name, page, _, ok := layout.ArchiveName(k); ok {
 				distrust[catalog.PageKey(name, page)] = true // the feed is looked at, not distrusted
-			} else if k == layout.Index || k == layout.OPML {
+			} else if k == layout.Index || k == layout.OPML || k == layout.StyleSheet || k == layout.Script {
 				repairPages = true
 			}
 		}

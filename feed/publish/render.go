@@ -296,8 +296,11 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		for _, ext := range layout.Exts {
 			keys = append(keys, j.key(ext))
 		}
+		if j.page == nil {
+			keys = append(keys, layout.PreviewKey(j.f.Name))
+		}
 	}
-	keys = append(keys, layout.OPML, layout.Index)
+	keys = append(keys, layout.OPML, layout.Index, layout.StyleSheet, layout.Script)
 	keys = append(keys, pl.orphans...)
 	id := b.buildID()
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
