@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -336,6 +337,9 @@ func (b *Build) finish(st *catalog.State, rep *Report) {
 			Items: fr.Items, Dropped: fr.Dropped, Retired: fr.Retired != 0, URL: layout.FeedURL(b.Site.BaseURL, fr.Name, "rss")})
 	}
 	sort.Strings(rep.Written)
+	// Once each: an output and its delta pack may be written in
+	// different batches.
+	rep.Written = slices.Compact(rep.Written)
 	written := map[string]bool{} // or failed: neither is unchanged
 	for _, k := range append(rep.Written, rep.failed...) {
 		written[k] = true

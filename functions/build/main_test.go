@@ -281,17 +281,19 @@ func checkSite(t *testing.T, out string) *publish.Report {
 	xmllint(t, xmlFiles...)
 
 	live := map[string]bool{} // RSS URLs of the feeds that are listed
-	want := map[string]bool{publish.ReportKey: true, "index.html": true, "feeds.opml": true}
+	want := map[string]bool{publish.ReportKey: true, "index.html": true, "feeds.opml": true,
+		"assets/feeds.css": true, "assets/feeds.js": true}
 	for _, f := range rep.Feeds {
 		for _, format := range feed.Formats {
 			want["feeds/"+f.Name+"."+format.Ext] = true
 		}
+		want["feeds/"+f.Name+".html"] = true // its preview page
 		if !f.Retired {
 			live[f.URL] = true
 		}
 	}
 	if got, want := objects(keys(all)), keys(want); !slices.Equal(got, want) {
-		t.Errorf("files: got %v, want the report's feeds in three formats, the index, the OPML list and the report: %v", got, want)
+		t.Errorf("files: got %v, want the report's feeds in three formats and their previews, the index, its assets, the OPML list and the report: %v", got, want)
 	}
 
 	alternates, anchors := indexLinks(t, all["index.html"])
