@@ -56,8 +56,9 @@ func fetch(t *testing.T, url string, header http.Header) (*http.Response, []byte
 	return resp, b.Bytes()
 }
 
-// publishedFeeds lists the feed keys the site's manifest names, read as
-// plain JSON (not through the package that wrote it).
+// publishedFeeds lists the keys of the feeds and archive pages the site's
+// manifest names, read as plain JSON (not through the package that wrote
+// it).
 func publishedFeeds(t *testing.T, dir string) []string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.Manifest)))
@@ -71,14 +72,19 @@ func publishedFeeds(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	var keys []string
+	archives := 0
 	for k := range m.Objects {
 		if _, _, ok := layout.FeedName(k); ok {
 			keys = append(keys, k)
 		}
+		if _, _, _, ok := layout.ArchiveName(k); ok {
+			keys = append(keys, k)
+			archives++
+		}
 	}
 	sort.Strings(keys)
-	if len(keys) < 30 {
-		t.Fatalf("the manifest names %d feeds, want the example site's", len(keys))
+	if len(keys) < 30 || archives < 6 {
+		t.Fatalf("the manifest names %d feeds and archive pages (%d archive pages), want the example site's", len(keys), archives)
 	}
 	return keys
 }

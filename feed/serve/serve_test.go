@@ -45,10 +45,13 @@ func exampleSite(t testing.TB, extra string) *feed.Site {
 	return site
 }
 
-// published builds the example site into a fresh folder and returns it.
+// published builds the example site into a fresh folder and returns it,
+// with an item limit of 20 so that the feeds that hold more have archive
+// pages.
 func published(t testing.TB) string {
 	t.Helper()
 	site := exampleSite(t, "")
+	site.Limit = 20
 	dir := t.TempDir()
 	b := &publish.Build{
 		Site:     site,
