@@ -56,6 +56,12 @@ type Site struct {
 	// day, or none for no archive. A set left out takes its default
 	// (DefaultArchives).
 	Archives map[Kind]Period `yaml:"archives"`
+	// Previews, unless false, gives every feed an HTML preview page
+	// (feeds/{name}.html) linked from the index page.
+	Previews *bool `yaml:"previews"`
+	// Deltas is how many earlier versions of each feed readers may get
+	// deltas from (RFC 3229, A-IM: feed); nil means DefaultDeltas, 0 none.
+	Deltas *int `yaml:"deltas"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -93,7 +99,22 @@ const (
 	DefaultLimit         = 50
 	DefaultTTL           = 60
 	DefaultLanguage      = "en"
+	// DefaultDeltas covers a reader polling every 15 minutes through a
+	// burst of an edit every two minutes (see docs/deltas.md).
+	DefaultDeltas = 8
 )
+
+// HasPreviews reports whether the site's feeds have preview pages.
+func (s *Site) HasPreviews() bool { return s.Previews == nil || *s.Previews }
+
+// DeltaVersions is how many earlier versions of a feed deltas are kept
+// from.
+func (s *Site) DeltaVersions() int {
+	if s.Deltas == nil {
+		return DefaultDeltas
+	}
+	return *s.Deltas
+}
 
 // ParseSite reads a site definition (YAML; JSON is YAML too). Unknown keys
 // are errors, so that a typo does not silently switch a feature off.
@@ -208,6 +229,16 @@ func (s *Site) normalise() error {
 	}
 	if s.MaxBytes < 0 {
 		bad("max_bytes", "must not be negative")
+	}
+	if s.Previews == nil {
+		on := true
+		s.Previews = &on
+	}
+	if s.Deltas == nil {
+		n := DefaultDeltas
+		s.Deltas = &n
+	} else if *s.Deltas < 0 || *s.Deltas > 64 {
+		bad("deltas", "must be between 0 and 64, got %d", *s.Deltas)
 	}
 	archives := map[Kind]Period{}
 	for k, p := range DefaultArchives {

@@ -48,6 +48,7 @@ func TestParseSiteDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	on, deltas := true, feed.DefaultDeltas
 	want := feed.Site{
 		Title:         "Example",
 		URL:           "https://example.org/",
@@ -61,6 +62,8 @@ func TestParseSiteDefaults(t *testing.T) {
 		Precompress:   []string{"gzip", "br"},
 		GoneAfterDays: feed.DefaultGoneAfterDays,
 		Archives:      map[feed.Kind]feed.Period{"site": "week", "category": "month", "tag": "month", "author": "month"},
+		Previews:      &on,
+		Deltas:        &deltas,
 	}
 	got := *s
 	got.Location = nil

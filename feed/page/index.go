@@ -94,11 +94,17 @@ func Index(out io.Writer, s *feed.Site, feeds []*feed.Feed) error {
 
 // entry writes one feed of the index page.
 func entry(w *writer, s *feed.Site, m *messages, f *feed.Feed) {
-	w.str(`<li><a class="t"`)
-	w.attrs("href", previewPath(f.Name))
-	w.str(">")
-	w.text(label(f, m))
-	w.str(`</a> <span class="m">`)
+	if s.HasPreviews() {
+		w.str(`<li><a class="t"`)
+		w.attrs("href", previewPath(f.Name))
+		w.str(">")
+		w.text(label(f, m))
+		w.str(`</a> <span class="m">`)
+	} else {
+		w.str(`<li><span class="t">`)
+		w.text(label(f, m))
+		w.str(`</span> <span class="m">`)
+	}
 	w.text(m.items(f.Count))
 	if !f.Updated.IsZero() && f.Updated.Unix() > 0 {
 		w.str(" · ")

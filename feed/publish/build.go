@@ -348,7 +348,7 @@ func (b *Build) finish(st *catalog.State, rep *Report) {
 	// every archive page, which would make the report as long as the
 	// archive).
 	for _, fr := range st.Head.Feeds {
-		for _, k := range feedOutputs(fr.Name) {
+		for _, k := range b.feedOutputs(fr.Name) {
 			if !written[k] {
 				rep.Unchanged = append(rep.Unchanged, k)
 			}

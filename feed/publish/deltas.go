@@ -23,14 +23,14 @@ import (
 // a change costs one GET (the last pack) and one PUT (the new one) per
 // changed output.
 //
-// keptVersions is how many earlier versions a pack serves deltas from. A
+// Site.DeltaVersions is how many earlier versions a pack serves deltas
+// from (feed.DefaultDeltas, 8, unless the site file says). A
 // reader polling every few minutes is at most a few builds behind on a
 // busy site (builds follow events, seconds apart); eight covers a reader
 // polling every 15 minutes through a burst of an edit every two minutes.
 // Each kept version costs only bytes in the one pack: its delta document
 // (never larger than the feed: a delta that would be the whole feed is
 // not kept) and 17 bytes of trailer per item.
-const keptVersions = 8
 
 // packFormat is the version of the pack's trailer; a build that finds
 // another starts the history again.
@@ -81,8 +81,8 @@ func fingerprint(item []byte) string {
 // would not.
 func (r *renderer) deltas(ctx context.Context, j *job, i int, key string, f *feed.Feed, items [][]byte, out *outbox) error {
 	cur, ok := out.entry(key)
-	if !ok {
-		return nil // not a published object: nothing serves its deltas
+	if !ok || r.b.Site.DeltaVersions() == 0 {
+		return nil // not a published object, or a site without deltas
 	}
 	var last *manifest.Object
 	if out.last != nil {
@@ -117,7 +117,7 @@ func (r *renderer) deltas(ctx context.Context, j *job, i int, key string, f *fee
 	seen := map[string]bool{cur.Hash: true}
 	var sel [][]byte
 	for _, v := range earlier {
-		if len(d.From) == keptVersions {
+		if len(d.From) == r.b.Site.DeltaVersions() {
 			break
 		}
 		if len(v.Hashes) == 0 || seen[v.Hashes[0]] {

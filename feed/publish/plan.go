@@ -116,7 +116,7 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		if f == nil {
 			if !published && distrust[n] {
 				// Written by a build that never committed: no feed.
-				orphans = append(orphans, feedOutputs(n)...)
+				orphans = append(orphans, b.feedOutputs(n)...)
 				for _, ext := range layout.Exts {
 					orphans = append(orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
 				}
@@ -213,8 +213,8 @@ func (b *Build) retire(ctx context.Context, st *catalog.State, pl *plan, now tim
 		if err := st.DeleteFeed(ctx, n); err != nil {
 			return wrap(err)
 		}
-		pl.orphans = append(pl.orphans, feedOutputs(n)...)
-		pl.gone = append(pl.gone, feedOutputs(n)...)
+		pl.orphans = append(pl.orphans, b.feedOutputs(n)...)
+		pl.gone = append(pl.gone, b.feedOutputs(n)...)
 		for _, ext := range layout.Exts {
 			pl.orphans = append(pl.orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
 		}
@@ -224,12 +224,15 @@ func (b *Build) retire(ctx context.Context, st *catalog.State, pl *plan, now tim
 
 // feedOutputs are the keys of feed name's published objects: its three
 // formats and its preview page.
-func feedOutputs(name string) []string {
+func (b *Build) feedOutputs(name string) []string {
 	keys := make([]string, 0, len(layout.Exts)+1)
 	for _, ext := range layout.Exts {
 		keys = append(keys, layout.FeedKey(name, ext))
 	}
-	return append(keys, layout.PreviewKey(name))
+	if b.Site.HasPreviews() {
+		keys = append(keys, layout.PreviewKey(name))
+	}
+	return keys
 }
 
 // live reports whether a feed is published with items.

@@ -296,7 +296,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		for _, ext := range layout.Exts {
 			keys = append(keys, j.key(ext))
 		}
-		if j.page == nil {
+		if j.page == nil && b.Site.HasPreviews() {
 			keys = append(keys, layout.PreviewKey(j.f.Name))
 		}
 	}
@@ -484,7 +484,7 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 		}
 		pub.Hashes[i] = hash
 		pub.Items[i] = cut
-		if ext == "json" && j.page == nil {
+		if ext == "json" && j.page == nil && b.Site.HasPreviews() {
 			doc := buf.Bytes()
 			if n := min(cut, previewItems); n < cut {
 				var short bytes.Buffer
