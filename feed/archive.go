@@ -20,6 +20,17 @@ const (
 // (2,000 a week across 20 categories and 2,000 tags).
 var DefaultArchives = map[Kind]Period{KindSite: PeriodWeek, KindCategory: PeriodMonth, KindTag: PeriodMonth, KindAuthor: PeriodMonth}
 
+// HasArchives reports whether any of the site's feed sets has archive
+// pages.
+func (s *Site) HasArchives() bool {
+	for _, p := range s.Archives {
+		if p != PeriodNone {
+			return true
+		}
+	}
+	return false
+}
+
 func (p Period) valid() bool {
 	switch p {
 	case PeriodNone, PeriodYear, PeriodMonth, PeriodWeek, PeriodDay:

@@ -15,7 +15,6 @@ import (
 
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
-	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/manifest"
 )
@@ -219,8 +218,9 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("publish: work: %w", err)
 	}
 	out := &outbox{b: b, compare: bt.Compare, check: held, last: last}
-	r := &renderer{b: b, items: newItems(memItems), entrants: map[string]feed.Items{}}
+	r := &renderer{b: b, items: newItems(memItems), entrants: newItems(memItems)}
 	defer r.items.close()
+	defer r.entrants.close()
 	res := batchResult{}
 	for i := range bt.Jobs {
 		bj := &bt.Jobs[i]

@@ -47,7 +47,8 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 	defer cancel()
 	out := make([]*fetched, len(infos))
 	var short *shortlist
-	if cache != nil {
+	if cache != nil && !b.Site.HasArchives() {
+		// With archives, every visible article is on some page.
 		short = newShortlist(b.Site)
 	}
 	next := make(chan int)

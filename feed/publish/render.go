@@ -365,7 +365,8 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 
 // renderAll renders the plan's feeds here, a few at a time.
 func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox) error {
-	r := &renderer{b: b, items: ap.items, entrants: map[string]feed.Items{}}
+	r := &renderer{b: b, items: ap.items, entrants: newItems(memItems)}
+	defer r.entrants.close()
 	work := make(chan *job)
 	errc := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -410,7 +411,7 @@ type renderer struct {
 	b        *Build
 	items    *items
 	mu       sync.Mutex
-	entrants map[string]feed.Items
+	entrants *items // spilled to a file past memItems, as items are
 }
 
 func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
@@ -442,9 +443,9 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 			return err
 		}
 		if !ok {
-			r.mu.Lock()
-			it, ok = r.entrants[m.Key]
-			r.mu.Unlock()
+			if it, ok, err = r.entrants.get(m.Key); err != nil {
+				return err
+			}
 		}
 		id := feed.ItemID(b.Site, &content.Article{ID: m.ID})
 		for i := range frags {
@@ -521,7 +522,7 @@ func (r *renderer) enter(ctx context.Context, members []catalog.Member) error {
 	want := map[string]string{} // key -> the catalog's version (Member.Hash)
 	r.mu.Lock()
 	for _, m := range members {
-		if _, ok := r.entrants[m.Key]; !ok {
+		if !r.entrants.has(m.Key) {
 			infos = append(infos, store.Info{Key: m.Key})
 			want[m.Key] = m.Hash
 		}
@@ -542,7 +543,9 @@ func (r *renderer) enter(ctx context.Context, members []catalog.Member) error {
 			changed.keys = append(changed.keys, d.info.Key)
 			continue
 		}
-		r.entrants[d.info.Key] = *d.rendered
+		if err := r.entrants.put(d.info.Key, *d.rendered); err != nil {
+			return err
+		}
 	}
 	if len(changed.keys) > 0 {
 		return changed
