@@ -210,7 +210,9 @@ func TestReadersOverHTTP(t *testing.T) {
 		if r.Entries != items[key] {
 			t.Errorf("feedparser: %s: %d entries, gofeed %d", key, r.Entries, items[key])
 		}
-		if r.Encoding == "" {
+		// Archive pages are not precompressed: served as they are.
+		_, _, _, archive := layout.ArchiveName(key)
+		if r.Encoding == "" && !archive {
 			t.Errorf("feedparser: %s: asked for a coding and got none", key)
 		}
 		if r.StatusETag != http.StatusNotModified || r.StatusMod != http.StatusNotModified {
