@@ -47,3 +47,34 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 }
+
+// The cost of a delta: a 226 for a reader one build behind (one new
+// article), warm, identity and gzip (compressed once, then kept).
+func BenchmarkServeDelta(b *testing.B) {
+	s := newDeltaSite(b)
+	const key = "/feeds/index.atom"
+	old := httptest.NewRecorder()
+	s.h.ServeHTTP(old, httptest.NewRequest(http.MethodGet, key, nil))
+	etag := old.Header().Get("ETag")
+	s.add()
+	s.rebuild()
+	for _, coding := range []string{"identity", "gzip"} {
+		b.Run("226-"+coding, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, key, nil)
+			req.Header.Set("A-IM", "feed")
+			req.Header.Set("If-None-Match", etag)
+			req.Header.Set("Accept-Encoding", coding)
+			first := httptest.NewRecorder()
+			s.h.ServeHTTP(first, req)
+			if first.Code != http.StatusIMUsed {
+				b.Fatalf("%s: %d, want 226", coding, first.Code)
+			}
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				s.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}

@@ -72,7 +72,7 @@ type deltaSite struct {
 	n     int
 }
 
-func newDeltaSite(t *testing.T) *deltaSite {
+func newDeltaSite(t testing.TB) *deltaSite {
 	t.Helper()
 	s := &deltaSite{site: newSite(t), clock: time.Now(), now: buildTime}
 	s.h = serve.New(store.NewFolder(s.out))

@@ -772,13 +772,13 @@ func TestInternalError(t *testing.T) {
 // site is the example site in folders of its own, so that a test can
 // change articles and build again.
 type site struct {
-	t        *testing.T
+	t        testing.TB
 	articles string
 	out      string
 	extra    string // appended to the site file
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t testing.TB) *site {
 	t.Helper()
 	s := &site{t: t, articles: t.TempDir(), out: t.TempDir()}
 	if err := os.CopyFS(s.articles, os.DirFS("../../examples/articles")); err != nil {
