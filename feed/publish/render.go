@@ -127,10 +127,6 @@ const memItems = 16 << 20
 type outbox struct {
 	b       *Build
 	compare bool // ask the store whether each output is already the same
-	// writing is held by the one flush under way: renderers that fill
-	// the next batch meanwhile wait for it, so that the bytes waiting to
-	// be written stay about two batches, not one a renderer.
-	writing sync.Mutex
 	mu      sync.Mutex
 	pending []*store.Object
 	size    int
@@ -193,8 +189,6 @@ func (o *outbox) addWith(ctx context.Context, key string, body []byte, hash, cac
 }
 
 func (o *outbox) flush(ctx context.Context) {
-	o.writing.Lock()
-	defer o.writing.Unlock()
 	o.mu.Lock()
 	objs := o.pending
 	o.pending, o.size = nil, 0
