@@ -2,9 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"slices"
 	"sort"
 
@@ -39,6 +36,10 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 		j.prev = now[len(now)-1]
 	}
 	was := f.Published.Pages
+	published := map[string]bool{}
+	for _, p := range was {
+		published[p] = true
+	}
 	at := map[string]int{}
 	for i, p := range now {
 		at[p] = i
@@ -74,7 +75,7 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 			look[p.Name] = true
 		}
 		for _, p := range now {
-			if !slices.Contains(was, p) {
+			if !published[p] {
 				look[p] = true
 				neighbours(p)
 			}
@@ -109,7 +110,7 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 		// A page not published before is written whatever the catalog
 		// remembers of it (it may have been published, then removed).
 		pj := &job{f: f, page: pg, shown: pg.Members,
-			trusted: !full && !distrust[catalog.PageKey(f.Name, p)] && slices.Contains(was, p)}
+			trusted: !full && !distrust[catalog.PageKey(f.Name, p)] && published[p]}
 		if i > 0 {
 			pj.prev = now[i-1]
 		}
@@ -117,7 +118,7 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 			pj.next = now[i+1]
 		}
 		pj.ref = catalog.FeedRef{Name: f.Name, Kind: f.Kind, Title: j.ref.Title, Updated: newest(pg.Members)}
-		input := pageInput(pj)
+		input := inputHash(pj.ref, pj.shown, pj.links()...)
 		if input == pg.Published.Input && pj.trusted && pg.Published.Hashes[0] != "" {
 			continue
 		}
@@ -134,25 +135,6 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 		}
 	}
 	return nil
-}
-
-// pageInput names what an archive page's outputs are rendered from.
-func pageInput(j *job) string {
-	h := sha256.New()
-	var n [8]byte
-	for _, s := range []string{j.ref.Title, j.page.Name, j.prev, j.next} {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	binary.LittleEndian.PutUint64(n[:], uint64(j.ref.Updated))
-	h.Write(n[:])
-	for _, m := range j.shown {
-		h.Write([]byte(m.Key))
-		h.Write([]byte{0})
-		h.Write([]byte(m.Hash))
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // unlisted adds to the plan's orphans the archive pages the last manifest

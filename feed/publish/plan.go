@@ -53,6 +53,23 @@ func (j *job) key(ext string) string {
 	return layout.FeedKey(j.f.Name, ext)
 }
 
+// links are what the job's outputs say of archive pages, as inputHash
+// names them: a page's own name, and its neighbours (a feed's prev: its
+// newest page).
+func (j *job) links() []string {
+	var l []string
+	if j.page != nil {
+		l = append(l, "page "+j.page.Name)
+	}
+	if j.prev != "" {
+		l = append(l, "prev-archive "+j.prev)
+	}
+	if j.next != "" {
+		l = append(l, "next-archive "+j.next)
+	}
+	return l
+}
+
 // pub is what the last build published of the job's feed or page.
 func (j *job) pub() *catalog.Published {
 	if j.page != nil {
@@ -116,10 +133,7 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		if f == nil {
 			if !published && distrust[n] {
 				// Written by a build that never committed: no feed.
-				orphans = append(orphans, b.feedOutputs(n)...)
-				for _, ext := range layout.Exts {
-					orphans = append(orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
-				}
+				orphans = append(append(orphans, b.feedOutputs(n)...), deltaPacks(n)...)
 				continue
 			}
 			if !published || ref.Retired != 0 && !distrust[n] {
@@ -174,7 +188,7 @@ func (b *Build) plan(ctx context.Context, st *catalog.State, ap *apply, full boo
 		if err := b.archive(ctx, st, pl, j, changedPages[f.Name], full, distrust); err != nil {
 			return nil, err
 		}
-		if input := inputHash(ref, j.shown, j.prev); input != f.Published.Input || distrust[f.Name] || f.Published.Hashes[0] == "" {
+		if input := inputHash(ref, j.shown, j.links()...); input != f.Published.Input || distrust[f.Name] || f.Published.Hashes[0] == "" {
 			f.Published.Input = input
 			pl.jobs = append(pl.jobs, j)
 			if err := st.Touch(ctx, f.Name); err != nil {
@@ -215,9 +229,7 @@ func (b *Build) retire(ctx context.Context, st *catalog.State, pl *plan, now tim
 		}
 		pl.orphans = append(pl.orphans, b.feedOutputs(n)...)
 		pl.gone = append(pl.gone, b.feedOutputs(n)...)
-		for _, ext := range layout.Exts {
-			pl.orphans = append(pl.orphans, layout.DeltaKey(layout.FeedKey(n, ext)))
-		}
+		pl.orphans = append(pl.orphans, deltaPacks(n)...)
 	}
 	return nil
 }
@@ -231,6 +243,16 @@ func (b *Build) feedOutputs(name string) []string {
 	}
 	if b.Site.HasPreviews() {
 		keys = append(keys, layout.PreviewKey(name))
+	}
+	return keys
+}
+
+// deltaPacks are the keys of feed name's delta packs, internal state that
+// goes with its outputs.
+func deltaPacks(name string) []string {
+	keys := make([]string, 0, len(layout.Exts))
+	for _, ext := range layout.Exts {
+		keys = append(keys, layout.DeltaKey(layout.FeedKey(name, ext)))
 	}
 	return keys
 }
@@ -281,9 +303,10 @@ func newest(members []catalog.Member) int64 {
 	return t
 }
 
-// inputHash names what a feed's outputs are rendered from; prev is its
-// newest archive page.
-func inputHash(ref catalog.FeedRef, shown []catalog.Member, prev string) string {
+// inputHash names what the outputs of a feed or an archive page are
+// rendered from: its title, its links to archive pages (and, for a page,
+// its own name), its date and its members.
+func inputHash(ref catalog.FeedRef, shown []catalog.Member, links ...string) string {
 	h := sha256.New()
 	var n [8]byte
 	write := func(s string) {
@@ -292,8 +315,8 @@ func inputHash(ref catalog.FeedRef, shown []catalog.Member, prev string) string 
 		h.Write([]byte(s))
 	}
 	write(ref.Title)
-	if prev != "" {
-		write("prev-archive " + prev)
+	for _, l := range links {
+		write(l)
 	}
 	binary.LittleEndian.PutUint64(n[:], uint64(ref.Updated))
 	h.Write(n[:])

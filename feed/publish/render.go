@@ -290,7 +290,9 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if last == nil && !compare && len(st.Head.Feeds) > 0 && !st.Fresh() {
 		return errManifest
 	}
-	pl.unlisted(last)
+	if compare { // a full build: its catalog does not remember the pages published
+		pl.unlisted(last)
+	}
 	keys := make([]string, 0, 3*len(pl.jobs)+2)
 	for _, j := range pl.jobs {
 		for _, ext := range layout.Exts {
