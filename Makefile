@@ -12,13 +12,17 @@ STATICCHECK_VERSION := v0.7.0
 VERSITYGW_VERSION   := v1.8.0
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 LOCAL_SQS_VERSION   := 2.0.2
+TOXIPROXY_VERSION   := v2.5.0
+# toxiproxy names its binaries server and cli: a folder of their own keeps
+# them from shadowing other names on PATH.
+TOXIPROXY           := $(CURDIR)/.tools/toxiproxy
 NODE_TOOLS          := $(CURDIR)/.tools/node/node_modules
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a target with
 # "context deadline exceeded" when a duration -fuzztime ends while a worker
 # is busy (golang/go#75804, fixed in Go 1.27); a count has no deadline.
 FUZZTIME ?= 4000x
 
-.PHONY: run build-site test tools lint unit fuzz bench clean build-BuildFunction build-WorkerFunction build-ServeFunction deploy
+.PHONY: run build-site test tools lint unit fuzz bench deps clean build-BuildFunction build-WorkerFunction build-ServeFunction deploy
 
 run: build-site
 	@echo
@@ -45,7 +49,7 @@ unit: tools
 	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir' EXIT; \
 	  for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
 	  echo "versitygw on 127.0.0.1:$$port"; \
-	  FEEDPUB_TEST_S3_ENDPOINT=http://127.0.0.1:$$port $(GO) test -race -count=1 -timeout 20m ./...
+	  FEEDPUB_TEST_S3_ENDPOINT=http://127.0.0.1:$$port FEEDPUB_TEST_TOXIPROXY=$(TOXIPROXY) $(GO) test -race -count=1 -timeout 20m ./...
 
 # Short runs of every fuzz target (go test -fuzz takes one target at a time).
 fuzz:
@@ -64,7 +68,7 @@ lint: tools
 
 # What the tests need, installed on a fresh machine: Go tools into .tools/bin,
 # Debian packages with apt-get when run as root.
-tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TOOLS)/local-aws-sqs
+tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TOOLS)/local-aws-sqs $(TOXIPROXY)/server
 	@missing=""; \
 	  command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
 	  [ -x /usr/sbin/varnishd ] || missing="$$missing varnish"; \
@@ -93,6 +97,12 @@ $(NODE_TOOLS)/local-aws-sqs:
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (Debian: nodejs npm)"; exit 1; }
 	npm install --prefix $(CURDIR)/.tools/node --no-audit --no-fund --silent --save-exact local-aws-sqs@$(LOCAL_SQS_VERSION)
 
+# toxiproxy (MIT): a TCP proxy that injects faults (latency, resets, cut
+# transfers) between the functions and versitygw in the fault tests.
+$(TOXIPROXY)/server:
+	GOBIN=$(TOXIPROXY) $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+	GOBIN=$(TOXIPROXY) $(GO) install github.com/Shopify/toxiproxy/v2/cmd/cli@$(TOXIPROXY_VERSION)
+
 # The AWS Lambda Runtime Interface Emulator, to run the bootstrap binaries.
 $(TOOLS)/aws-lambda-rie:
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
@@ -101,12 +111,19 @@ $(TOOLS)/aws-lambda-rie:
 # 1k/10k/100k articles, incremental builds and their store operations on a
 # folder and on versitygw, event-to-feed freshness under the emulator, the
 # renderers against gorilla/feeds, cold starts. Results: docs/benchmarks.md.
-bench: tools
+bench: tools deps
 	bash bench/build.sh
 	bash bench/incremental.sh
 	bash bench/renderers.sh
 	bash bench/coldstart.sh
 	bash bench/serve.sh
+
+# The Go vulnerability database cannot be reached from every machine, so
+# govulncheck may not run: every dependency stays on its newest patch
+# release instead. Lists each module with a newer version, if any.
+deps:
+	@echo "modules with a newer version (none listed: all current):"
+	@$(GO) list -m -u -f '{{if .Update}}  {{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all | grep . || true
 
 # sam build (infra/template.yaml, Metadata BuildMethod: makefile) runs
 # build-<LogicalId> at the repository root with ARTIFACTS_DIR set: a static
