@@ -120,10 +120,11 @@ bench: tools deps
 
 # The Go vulnerability database cannot be reached from every machine, so
 # govulncheck may not run: every dependency stays on its newest patch
-# release instead. Lists each module with a newer version, if any.
+# release instead. Lists each module go.mod requires directly that has a
+# newer version (indirect ones follow the modules that need them).
 deps:
-	@echo "modules with a newer version (none listed: all current):"
-	@$(GO) list -m -u -f '{{if .Update}}  {{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all | grep . || true
+	@echo "direct dependencies with a newer version (none listed: all current):"
+	@$(GO) list -m -u -f '{{if and .Update (not .Indirect) (not .Main)}}  {{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all | grep . || true
 
 # sam build (infra/template.yaml, Metadata BuildMethod: makefile) runs
 # build-<LogicalId> at the repository root with ARTIFACTS_DIR set: a static
