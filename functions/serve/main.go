@@ -54,13 +54,17 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	var opts []serve.Option
-	if secret := os.Getenv("FEEDPUB_REBUILD_SECRET"); secret != "" {
+	secret, err := rebuildSecret(ctx) // FEEDPUB_REBUILD_SECRET or, deployed, an SSM SecureString (secret.go)
+	if err != nil {
+		return err
+	}
+	if secret != nil {
 		start, err := builder(ctx, *feeds, *articles, *site)
 		if err != nil {
 			return err
 		}
 		claims := serve.StoreClaims{Store: src, Prefix: layout.ClaimsDir}
-		opts = append(opts, serve.WithRebuild(serve.NewRebuild([]byte(secret), start, claims)))
+		opts = append(opts, serve.WithRebuild(serve.NewRebuild(secret, start, claims)))
 	}
 	if v := os.Getenv("FEEDPUB_REVALIDATE"); v != "" {
 		d, err := time.ParseDuration(v)
