@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -80,13 +81,44 @@ func (s *S3) Get(ctx context.Context, key string) (*Object, error) {
 	return s.GetIfChanged(ctx, key, "")
 }
 
+// getBackoff are the pauses before a GET is made again when its body came
+// back incomplete (see ErrIncomplete). The SDK retries failed requests,
+// but not a body that breaks off once the answer has begun: it is read
+// after the request returns.
+var getBackoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 800 * time.Millisecond}
+
 // GetIfChanged reads one object with a conditional GET: when its ETag is
 // still version, S3 answers 304 and this returns ErrNotModified.
+//
+// The body is checked before it is returned: its length against the
+// answer's Content-Length, and its SHA-256 against the hash the store
+// wrote with it (the sha256 metadata), when it has one; and the SDK
+// checks it against the checksum S3 keeps of it (a CRC of the upload),
+// when S3 has one. A body that breaks off,
+// comes back short or does not match is fetched again, after each of
+// getBackoff's pauses; when every try fails the error wraps ErrIncomplete.
 func (s *S3) GetIfChanged(ctx context.Context, key, version string) (*Object, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, fmt.Errorf("s3 store: get %q: %w", key, err)
 	}
-	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)}
+	for attempt := 0; ; attempt++ {
+		obj, err := s.getOnce(ctx, key, version)
+		if err == nil || !errors.Is(err, ErrIncomplete) || attempt == len(getBackoff) {
+			return obj, err
+		}
+		select {
+		case <-time.After(getBackoff[attempt]):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+}
+
+// getOnce makes one GET of key and checks the body it brings.
+func (s *S3) getOnce(ctx context.Context, key, version string) (*Object, error) {
+	// ChecksumMode asks S3 for the checksum it keeps of the object, which
+	// the SDK then checks the body against, however the client is set up.
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key), ChecksumMode: s3types.ChecksumModeEnabled}
 	if version != "" {
 		in.IfNoneMatch = aws.String(version)
 	}
@@ -102,16 +134,26 @@ func (s *S3) GetIfChanged(ctx context.Context, key, version string) (*Object, er
 	}
 	defer out.Body.Close()
 	var buf bytes.Buffer
-	if n := aws.ToInt64(out.ContentLength); n > 0 {
-		buf.Grow(int(n))
+	length := int64(-1)
+	if out.ContentLength != nil {
+		length = *out.ContentLength
+	}
+	if length > 0 {
+		buf.Grow(int(length))
 	}
 	if _, err := io.Copy(&buf, out.Body); err != nil {
-		return nil, fmt.Errorf("s3 store: get %s: %w", key, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("s3 store: get %s: %w", key, ctx.Err())
+		}
+		return nil, fmt.Errorf("s3 store: get %s: %w after %d bytes: %w", key, ErrIncomplete, buf.Len(), err)
 	}
 	body := buf.Bytes()
-	hash := out.Metadata[hashMeta]
-	if hash == "" {
-		hash = Hash(body)
+	if length >= 0 && int64(len(body)) != length {
+		return nil, fmt.Errorf("s3 store: get %s: %w: %d bytes of %d", key, ErrIncomplete, len(body), length)
+	}
+	hash := Hash(body)
+	if want := out.Metadata[hashMeta]; want != "" && want != hash {
+		return nil, fmt.Errorf("s3 store: get %s: %w: sha256 %s, stored with %s", key, ErrIncomplete, hash, want)
 	}
 	return &Object{
 		Key:             key,

@@ -22,6 +22,10 @@ var (
 	// ErrPrecondition is PutIf's answer when the stored object is not the
 	// version the caller named (or exists, when it asked for none).
 	ErrPrecondition = errors.New("precondition failed")
+	// ErrIncomplete is a read's answer when the object's bytes did not
+	// arrive whole, every time it tried: the body broke off, was shorter
+	// than its length, or did not match the hash stored with it.
+	ErrIncomplete = errors.New("incomplete body")
 )
 
 // Object is one stored object.
