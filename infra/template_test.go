@@ -1,19 +1,24 @@
 package infra
 
-// These tests read template.yaml as CloudFormation would deploy it: the
-// template's short-form tags are expanded by goformation, its intrinsic
-// functions (Ref, Fn::GetAtt, Fn::Sub, Fn::If, ...) are resolved against a
-// simulated stack (below: fixed account, region and stack name, physical
-// names and ARNs derived from each resource's name property or logical ID),
-// and the result is parsed again into goformation's typed structs, whose
-// strict decoding rejects a misspelt property name.
+// These tests read template.yaml as CloudFormation would deploy it:
+// goformation expands the short-form tags and, with its intrinsics
+// processor, applies the parameter values, evaluates the Conditions and the
+// Rules, and resolves Fn::If, Fn::Not, Fn::Equals, Fn::Select, Fn::Join and
+// the rest. The result is parsed again into goformation's typed structs,
+// whose strict decoding rejects a misspelt property name.
 //
-// goformation.Open cannot read the file as written: its own intrinsic
-// handlers resolve resource references to nothing (so no ARN could be
-// compared), and v7.14.9's structs lack newer properties such as
-// LoggingConfig (see newerThanGoformation), which its strict decoding
-// rejects. Properties its structs do not model at all (an SQS event's
-// FunctionResponseTypes, say) are read from the resolved tree.
+// What goformation's processor cannot do is kept here (the simulation
+// below): a simulated stack (fixed account, region and stack name) gives
+// Ref, Fn::GetAtt and Fn::Sub of resources their physical names and ARNs,
+// derived from each resource's name property or logical ID (goformation
+// resolves them to nothing, so no ARN could be compared); parameter
+// values are checked against their constraints; a reference to nothing is
+// an error rather than a silent empty string; Fn::Split returns a list
+// Fn::Select can index; AWS::NoValue removes its key. goformation v7.14.9's
+// structs also lack newer properties such as LoggingConfig (see
+// newerThanGoformation), which its strict decoding rejects. Properties its
+// structs do not model at all (an SQS event's FunctionResponseTypes, say)
+// are read from the resolved tree.
 //
 // Resolving rather than pattern-matching the YAML is what lets the tests
 // compare across resources: the ARN a policy grants is the ARN of the bucket
@@ -52,9 +57,10 @@ const (
 	account   = "123456789012"
 	region    = "eu-west-1"
 	stackName = "feedpub"
-	// testSecret stands for the RebuildSecret given at deploy time.
-	testSecret = "test-rebuild-secret-0123456789abcdef"
 )
+
+// testCertificate stands for an ACM certificate for a custom domain.
+const testCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
 
 // Managed CloudFront policies the /rebuild behaviour uses.
 const (
@@ -76,13 +82,16 @@ var newerThanGoformation = map[string][]string{
 type stack struct {
 	tpl     map[string]any // long-form intrinsics, unresolved
 	params  map[string]any
+	conds   map[string]bool           // evaluated Conditions
 	res     map[string]map[string]any // resolved resources by logical ID
 	outputs map[string]any            // resolved output values by name
 	typed   *cloudformation.Template
+
+	names map[string]string // physical names, once resolved
+	errs  []error           // what the intrinsic handlers could not resolve
 }
 
-// load deploys template.yaml in simulation with RebuildSecret=testSecret
-// and the given parameter values.
+// load deploys template.yaml in simulation with the given parameter values.
 func load(t *testing.T, params map[string]string) *stack {
 	t.Helper()
 	s, err := deploy(params)
@@ -97,39 +106,73 @@ func deploy(params map[string]string) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	return deployTemplate(data, params)
+}
+
+func deployTemplate(data []byte, params map[string]string) (*stack, error) {
 	long, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
 	if err != nil {
 		return nil, fmt.Errorf("template.yaml: %w", err)
 	}
-	s := &stack{params: map[string]any{}, res: map[string]map[string]any{}, outputs: map[string]any{}}
+	s := &stack{params: map[string]any{}, conds: map[string]bool{}, res: map[string]map[string]any{},
+		outputs: map[string]any{}, names: map[string]string{}}
 	if err := json.Unmarshal(long, &s.tpl); err != nil {
 		return nil, err
 	}
-	given := map[string]string{"RebuildSecret": testSecret}
-	for k, v := range params {
-		given[k] = v
-	}
-	if err := s.setParameters(given); err != nil {
+	if err := s.setParameters(params); err != nil {
 		return nil, err
 	}
-	resources, _ := s.tpl["Resources"].(map[string]any)
+
+	// Conditions and Rules first: CloudFormation checks the rules before it
+	// creates anything, and Fn::If needs the conditions.
+	pre, err := s.process(present(map[string]any{"Conditions": s.tpl["Conditions"], "Rules": s.tpl["Rules"]}))
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range mapOf(pre["Conditions"]) {
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("condition %s: %v is not a boolean", name, v)
+		}
+		s.conds[name] = b
+	}
+	if err := checkRules(mapOf(pre["Rules"])); err != nil {
+		return nil, err
+	}
+
+	resources := mapOf(s.tpl["Resources"])
 	if len(resources) == 0 {
 		return nil, errors.New("template.yaml: no Resources")
 	}
+	// goformation's processor replaces any map with a "Condition" key by
+	// the condition's value (meant for {"Condition": name} in Fn::And and
+	// Fn::Or): a resource's condition is set aside and put back.
+	conditionOf := map[string]any{}
+	stripped := map[string]any{}
 	for id, r := range resources {
-		v, err := s.resolve(r)
-		if err != nil {
-			return nil, fmt.Errorf("resource %s: %w", id, err)
+		m := mapOf(deepCopy(r))
+		if c, ok := m["Condition"]; ok {
+			conditionOf[id] = c
+			delete(m, "Condition")
 		}
-		s.res[id] = v.(map[string]any)
+		stripped[id] = m
 	}
-	outputs, _ := s.tpl["Outputs"].(map[string]any)
-	for name, o := range outputs {
-		v, err := s.resolve(dig(o, "Value"))
-		if err != nil {
-			return nil, fmt.Errorf("output %s: %w", name, err)
+	out, err := s.process(present(map[string]any{"Resources": stripped, "Outputs": s.tpl["Outputs"]}))
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range mapOf(out["Resources"]) {
+		m := mapOf(r)
+		if c, ok := conditionOf[id]; ok {
+			if _, known := s.conds[scalar(c)]; !known {
+				return nil, fmt.Errorf("resource %s: condition %v: not in the template", id, c)
+			}
+			m["Condition"] = c
 		}
-		s.outputs[name] = v
+		s.res[id] = m
+	}
+	for name, o := range mapOf(out["Outputs"]) {
+		s.outputs[name] = dig(o, "Value")
 	}
 	if s.typed, err = s.parseTyped(); err != nil {
 		return nil, fmt.Errorf("goformation: %w", err)
@@ -138,16 +181,17 @@ func deploy(params map[string]string) (*stack, error) {
 }
 
 // setParameters checks each value against its parameter's constraints, as
-// CloudFormation does before it creates anything.
+// CloudFormation does before it creates anything (goformation's processor
+// takes any value).
 func (s *stack) setParameters(given map[string]string) error {
-	defs, _ := s.tpl["Parameters"].(map[string]any)
+	defs := mapOf(s.tpl["Parameters"])
 	for name := range given {
 		if defs[name] == nil {
 			return fmt.Errorf("parameter %s: not in the template", name)
 		}
 	}
 	for name, d := range defs {
-		def := d.(map[string]any)
+		def := mapOf(d)
 		var text string
 		if v, ok := given[name]; ok {
 			text = v
@@ -186,6 +230,26 @@ func (s *stack) setParameters(given map[string]string) error {
 	return nil
 }
 
+// checkRules applies the template's Rules, resolved: each assertion of a
+// rule whose RuleCondition holds (or that has none) must be true.
+func checkRules(rules map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(rules)) {
+		rule := mapOf(rules[name])
+		if c, ok := rule["RuleCondition"]; ok && c != true {
+			if c != false {
+				return fmt.Errorf("rule %s: RuleCondition %v is not a boolean", name, c)
+			}
+			continue
+		}
+		for _, a := range list(rule["Assertions"]) {
+			if v := dig(a, "Assert"); v != true {
+				return fmt.Errorf("rule %s: %v (assertion %v)", name, dig(a, "AssertDescription"), v)
+			}
+		}
+	}
+	return nil
+}
+
 // parseTyped hands the resolved template to goformation.
 func (s *stack) parseTyped() (*cloudformation.Template, error) {
 	resources := map[string]any{}
@@ -219,139 +283,140 @@ func (s *stack) parseTyped() (*cloudformation.Template, error) {
 
 // ---------------------------------------------------------------- simulation
 
-type absent struct{}
+// noValue is what Ref AWS::NoValue resolves to until prune drops the key or
+// element that holds it (goformation's own Ref gives nil, which could not be
+// told from a function that failed).
+const noValue = "\x00AWS::NoValue"
 
-// noValue is what AWS::NoValue resolves to: the key or element is dropped.
-var noValue = &absent{}
+// process resolves doc's intrinsic functions with goformation's processor:
+// the template's parameters and conditions, its handlers, and the
+// simulation's for what goformation resolves to nothing.
+func (s *stack) process(doc map[string]any) (map[string]any, error) {
+	doc = maps.Clone(doc)
+	doc["Parameters"] = s.tpl["Parameters"]
+	if _, ok := doc["Conditions"]; !ok {
+		doc["Conditions"] = s.tpl["Conditions"]
+	}
+	in, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	before := len(s.errs)
+	out, err := intrinsics.ProcessJSON(in, &intrinsics.ProcessorOptions{
+		ParameterOverrides:        s.params,
+		EvaluateConditions:        true,
+		IntrinsicHandlerOverrides: s.handlers(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, err
+	}
+	delete(v, "Parameters")
+	pruned, err := prune(v, "")
+	if err := errors.Join(append(slices.Clone(s.errs[before:]), err)...); err != nil {
+		return nil, err
+	}
+	return pruned.(map[string]any), nil
+}
 
-func (s *stack) resolve(v any) (any, error) {
+// prune drops what AWS::NoValue stands for; any other null is a function
+// goformation could not apply.
+func prune(v any, path string) (any, error) {
 	switch v := v.(type) {
+	case nil:
+		return nil, fmt.Errorf("%s: an intrinsic function resolved to nothing", path)
 	case map[string]any:
-		if len(v) == 1 {
-			for fn, arg := range v {
-				if fn == "Ref" || strings.HasPrefix(fn, "Fn::") {
-					return s.intrinsic(fn, arg)
-				}
-			}
-		}
 		out := make(map[string]any, len(v))
+		var errs []error
 		for k, e := range v {
-			r, err := s.resolve(e)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
+			if e == noValue {
+				continue
 			}
-			if r != noValue {
-				out[k] = r
-			}
+			r, err := prune(e, path+"/"+k)
+			errs = append(errs, err)
+			out[k] = r
 		}
-		return out, nil
+		return out, errors.Join(errs...)
 	case []any:
 		out := make([]any, 0, len(v))
+		var errs []error
 		for i, e := range v {
-			r, err := s.resolve(e)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+			if e == noValue {
+				continue
 			}
-			if r != noValue {
-				out = append(out, r)
-			}
+			r, err := prune(e, fmt.Sprintf("%s[%d]", path, i))
+			errs = append(errs, err)
+			out = append(out, r)
 		}
-		return out, nil
+		return out, errors.Join(errs...)
 	}
 	return v, nil
 }
 
-func (s *stack) intrinsic(fn string, arg any) (any, error) {
-	switch fn {
-	case "Ref":
-		name, ok := arg.(string)
-		if !ok {
-			return nil, fmt.Errorf("Ref %v: not a name", arg)
-		}
-		return s.ref(name)
-	case "Fn::GetAtt":
-		var id, attr string
-		switch a := arg.(type) {
-		case string:
-			id, attr, _ = strings.Cut(a, ".")
-		case []any:
-			if len(a) == 2 {
-				id, attr = scalar(a[0]), scalar(a[1])
-			}
-		}
-		return s.getAtt(id, attr)
-	case "Fn::Sub":
-		return s.sub(arg)
-	case "Fn::If":
-		a, ok := arg.([]any)
-		if !ok || len(a) != 3 {
-			return nil, fmt.Errorf("Fn::If %v: want [condition, then, else]", arg)
-		}
-		c, err := s.condition(scalar(a[0]))
+// handlers are the simulation's intrinsic handlers for goformation's
+// processor; the rest are goformation's own.
+func (s *stack) handlers() map[string]intrinsics.IntrinsicHandler {
+	record := func(v any, err error) any {
 		if err != nil {
-			return nil, err
+			s.errs = append(s.errs, err)
+			return nil
 		}
-		if c {
-			return s.resolve(a[1])
-		}
-		return s.resolve(a[2])
+		return v
 	}
-	// The rest take resolved arguments.
-	r, err := s.resolve(arg)
-	if err != nil {
-		return nil, err
-	}
-	a, _ := r.([]any)
-	switch fn {
-	case "Fn::Select":
-		if len(a) == 2 {
-			i, err := strconv.Atoi(scalar(a[0]))
-			list, ok := a[1].([]any)
-			if err == nil && ok && i >= 0 && i < len(list) {
-				return list[i], nil
+	return map[string]intrinsics.IntrinsicHandler{
+		"Ref": func(_ string, arg, _ any) any {
+			name, ok := arg.(string)
+			if !ok {
+				return record(nil, fmt.Errorf("Ref %v: not a name", arg))
 			}
-		}
-		return nil, fmt.Errorf("Fn::Select %v: no such element", r)
-	case "Fn::Split":
-		if len(a) == 2 {
+			return record(s.ref(name))
+		},
+		"Fn::GetAtt": func(_ string, arg, _ any) any {
+			var id, attr string
+			switch a := arg.(type) {
+			case string:
+				id, attr, _ = strings.Cut(a, ".")
+			case []any:
+				if len(a) == 2 {
+					id, attr = scalar(a[0]), scalar(a[1])
+				}
+			}
+			return record(s.getAtt(id, attr))
+		},
+		"Fn::Sub": func(_ string, arg, _ any) any { return record(s.sub(arg)) },
+		// goformation's Fn::Split returns a []string, which its Fn::Select
+		// cannot index.
+		"Fn::Split": func(_ string, arg, _ any) any {
+			a, _ := arg.([]any)
+			if len(a) != 2 {
+				return record(nil, fmt.Errorf("Fn::Split %v: want [delimiter, text]", arg))
+			}
 			var out []any
 			for _, p := range strings.Split(scalar(a[1]), scalar(a[0])) {
 				out = append(out, p)
 			}
-			return out, nil
-		}
-	case "Fn::Join":
-		if list, ok := a[1].([]any); len(a) == 2 && ok {
-			parts := make([]string, len(list))
-			for i, p := range list {
-				parts[i] = scalar(p)
+			return out
+		},
+		// goformation's Fn::If resolves an unknown condition to nothing.
+		"Fn::If": func(name string, arg, template any) any {
+			if a, ok := arg.([]any); ok && len(a) == 3 {
+				if _, known := s.conds[scalar(a[0])]; !known {
+					return record(nil, fmt.Errorf("Fn::If: condition %v: not in the template", a[0]))
+				}
 			}
-			return strings.Join(parts, scalar(a[0])), nil
-		}
-	case "Fn::Equals":
-		if len(a) == 2 {
-			return scalar(a[0]) == scalar(a[1]), nil
-		}
-	case "Fn::Not":
-		if b, ok := a[0].(bool); len(a) == 1 && ok {
-			return !b, nil
-		}
+			return intrinsics.FnIf(name, arg, template)
+		},
 	}
-	return nil, fmt.Errorf("%s %v: not simulated (extend the simulation in template_test.go)", fn, arg)
 }
 
+// condition returns the value of a condition of the template.
 func (s *stack) condition(name string) (bool, error) {
-	expr := dig(s.tpl, "Conditions", name)
-	if expr == nil {
-		return false, fmt.Errorf("condition %s: not in the template", name)
-	}
-	v, err := s.resolve(expr)
-	if err != nil {
-		return false, fmt.Errorf("condition %s: %w", name, err)
-	}
-	b, ok := v.(bool)
+	b, ok := s.conds[name]
 	if !ok {
-		return false, fmt.Errorf("condition %s: %v is not a boolean", name, v)
+		return false, fmt.Errorf("condition %s: not in the template", name)
 	}
 	return b, nil
 }
@@ -415,6 +480,8 @@ func (s *stack) getAtt(id, attr string) (any, error) {
 
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
 
+// sub is Fn::Sub: goformation's resolves ${Resource.Attribute} to nothing
+// and leaves the template's own variables in the list form unreplaced.
 func (s *stack) sub(arg any) (any, error) {
 	var text string
 	vars := map[string]any{}
@@ -426,14 +493,7 @@ func (s *stack) sub(arg any) (any, error) {
 		if len(a) != 2 || !ok {
 			return nil, fmt.Errorf("Fn::Sub %v: want [text, variables]", arg)
 		}
-		text = scalar(a[0])
-		for k, v := range m {
-			r, err := s.resolve(v)
-			if err != nil {
-				return nil, err
-			}
-			vars[k] = r
-		}
+		text, vars = scalar(a[0]), m
 	default:
 		return nil, fmt.Errorf("Fn::Sub %v: want text", arg)
 	}
@@ -478,16 +538,21 @@ var nameProperty = map[string]string{
 // physical returns a resource's name: its name property, else one made up
 // from the stack name and logical ID as CloudFormation does.
 func (s *stack) physical(id string) (string, error) {
+	if n, ok := s.names[id]; ok {
+		return n, nil
+	}
+	n := strings.ToLower(stackName + "-" + id + "-generated")
 	if p, ok := nameProperty[s.typeOf(id)]; ok {
 		if v := dig(s.tpl, "Resources", id, "Properties", p); v != nil {
-			r, err := s.resolve(v)
+			r, err := s.process(map[string]any{"Value": v})
 			if err != nil {
 				return "", fmt.Errorf("%s.%s: %w", id, p, err)
 			}
-			return scalar(r), nil
+			n = scalar(r["Value"])
 		}
 	}
-	return strings.ToLower(stackName + "-" + id + "-generated"), nil
+	s.names[id] = n
+	return n, nil
 }
 
 func (s *stack) arn(id string) (string, error) {
@@ -591,7 +656,20 @@ func TestParameterConstraints(t *testing.T) {
 		{"custom domain", map[string]string{"PublicBaseURL": "https://feeds.example.com"}, true},
 		{"alarm email", map[string]string{"AlarmEmail": "ops@example.com"}, true},
 		{"hourly cron", map[string]string{"ScheduleRate": "cron(0 * * * ? *)"}, true},
-		{"short rebuild secret", map[string]string{"RebuildSecret": "too-short"}, false},
+		{"rebuild secret parameter", map[string]string{"RebuildSecretParameter": "/prod/feedpub/rebuild-key"}, true},
+		{"rebuild secret parameter not a full path", map[string]string{"RebuildSecretParameter": "feedpub-rebuild-secret"}, false},
+		{"rebuild secret parameter with a space", map[string]string{"RebuildSecretParameter": "/feedpub/rebuild secret"}, false},
+		{"rebuild secret customer key", map[string]string{"RebuildSecretKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, true},
+		{"rebuild secret key alias", map[string]string{"RebuildSecretKeyArn": "alias/aws/ssm"}, false},
+		// The secret itself is no parameter any more: it would be in the
+		// stack's parameters and the function's environment.
+		{"rebuild secret as a parameter", map[string]string{"RebuildSecret": "0123456789abcdef0123456789abcdef"}, false},
+		{"custom domain with certificate", map[string]string{"DomainName": "feeds.example.com", "CertificateArn": testCertificate}, true},
+		{"custom domain without certificate", map[string]string{"DomainName": "feeds.example.com"}, false},
+		{"certificate without domain", map[string]string{"CertificateArn": testCertificate}, false},
+		{"certificate outside us-east-1", map[string]string{"DomainName": "feeds.example.com",
+			"CertificateArn": strings.Replace(testCertificate, "us-east-1", "eu-west-1", 1)}, false},
+		{"domain that is a URL", map[string]string{"DomainName": "https://feeds.example.com", "CertificateArn": testCertificate}, false},
 		{"plain http base URL", map[string]string{"PublicBaseURL": "http://feeds.example.com"}, false},
 		{"not a schedule", map[string]string{"ScheduleRate": "every 5 minutes"}, false},
 		{"retention CloudWatch lacks", map[string]string{"LogRetentionDays": "31"}, false},
@@ -605,21 +683,6 @@ func TestParameterConstraints(t *testing.T) {
 			}
 		})
 	}
-	t.Run("rebuild secret", func(t *testing.T) {
-		p, ok := load(t, nil).typed.Parameters["RebuildSecret"]
-		if !ok {
-			t.Fatal("no RebuildSecret parameter")
-		}
-		if p.NoEcho == nil || !*p.NoEcho {
-			t.Error("RebuildSecret: NoEcho is not true")
-		}
-		if p.MinLength == nil || *p.MinLength < 32 {
-			t.Errorf("RebuildSecret: MinLength %v, want at least 32", p.MinLength)
-		}
-		if p.Default != nil {
-			t.Error("RebuildSecret has a default: a secret must be given at deploy time")
-		}
-	})
 }
 
 func TestFunctions(t *testing.T) {
@@ -890,11 +953,11 @@ func TestEnvironment(t *testing.T) {
 					"FEEDPUB_SCHEDULE": "rate(5 minutes)",
 				},
 				"ServeFunction": {
-					"FEEDPUB_FEEDS":          "s3://" + feeds + "/",
-					"FEEDPUB_REVALIDATE":     "2s",
-					"FEEDPUB_MEMORY_MB":      "64",
-					"FEEDPUB_REBUILD_SECRET": testSecret,
-					"FEEDPUB_BUILD_FUNCTION": s.mustName(t, "BuildFunction"),
+					"FEEDPUB_FEEDS":                    "s3://" + feeds + "/",
+					"FEEDPUB_REVALIDATE":               "2s",
+					"FEEDPUB_MEMORY_MB":                "64",
+					"FEEDPUB_REBUILD_SECRET_PARAMETER": "/feedpub/rebuild-secret",
+					"FEEDPUB_BUILD_FUNCTION":           s.mustName(t, "BuildFunction"),
 				},
 			}
 			for _, id := range functions {
@@ -1105,8 +1168,22 @@ func TestCloudFront(t *testing.T) {
 
 func TestBuckets(t *testing.T) {
 	s := load(t, nil)
-	for _, id := range []string{"ContentBucket", "FeedsBucket"} {
+	buckets := s.ofType("AWS::S3::Bucket")
+	if !slices.Contains(buckets, "ContentBucket") || !slices.Contains(buckets, "FeedsBucket") {
+		t.Fatalf("buckets %v: want ContentBucket and FeedsBucket among them", buckets)
+	}
+	// A bucket has one policy: a second AWS::S3::BucketPolicy for it would
+	// replace the first.
+	policies := map[string][]string{}
+	for _, id := range s.ofType("AWS::S3::BucketPolicy") {
+		b := scalar(dig(s.props(t, id), "Bucket"))
+		policies[b] = append(policies[b], id)
+	}
+	for _, id := range buckets { // every bucket, those added later too
 		t.Run(id, func(t *testing.T) {
+			if got := policies[s.mustName(t, id)]; len(got) != 1 {
+				t.Errorf("bucket policies: got %v, want exactly one", got)
+			}
 			b, err := s.typed.GetS3BucketWithName(id)
 			if err != nil {
 				t.Fatal(err)
@@ -1117,8 +1194,8 @@ func TestBuckets(t *testing.T) {
 			}
 			if b.BucketEncryption == nil || len(b.BucketEncryption.ServerSideEncryptionConfiguration) == 0 ||
 				b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault == nil ||
-				b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm != "AES256" {
-				t.Error("BucketEncryption: want SSE-S3 (AES256)")
+				!slices.Contains([]string{"AES256", "aws:kms", "aws:kms:dsse"}, b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm) {
+				t.Error("BucketEncryption: want SSE-S3 (AES256) or SSE-KMS by default")
 			}
 			if o := b.OwnershipControls; o == nil || len(o.Rules) != 1 || deref(o.Rules[0].ObjectOwnership) != "BucketOwnerEnforced" {
 				t.Error("OwnershipControls: want BucketOwnerEnforced (no ACLs)")
@@ -1513,6 +1590,17 @@ func scalar(v any) string {
 	return string(b)
 }
 
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// present drops the sections a template does not have.
+func present(doc map[string]any) map[string]any {
+	maps.DeleteFunc(doc, func(_ string, v any) bool { return v == nil })
+	return doc
+}
+
 func deepCopy(v any) any {
 	b, _ := json.Marshal(v)
 	var out any
@@ -1582,5 +1670,360 @@ func TestFanOut(t *testing.T) {
 				t.Errorf("WorkerFunction %s: %s is more than a worker needs", st.sid, a)
 			}
 		}
+	}
+}
+
+// TestSimulation shows that the simulation refuses what CloudFormation
+// would: the template tests above rely on it.
+func TestSimulation(t *testing.T) {
+	data, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := string(data)
+	tests := []struct {
+		name, old, new string
+		want           string
+	}{
+		{"Ref of nothing", "!Ref FeedsCachePolicy", "!Ref FeedCachePolicy", "Ref FeedCachePolicy: no such parameter or resource"},
+		{"Sub of nothing", "${FeedsBucket.Arn}/.rebuild/*", "${FeedBucket.Arn}/.rebuild/*", "Fn::GetAtt FeedBucket.Arn: no such resource"},
+		{"unknown condition", "!If [HasCustomDomain, [!Ref DomainName]", "!If [HasDomain, [!Ref DomainName]", "condition HasDomain: not in the template"},
+		{"Select out of range", "!Select [2, !Split", "!Select [9, !Split", "resolved to nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if strings.Count(template, tt.old) != 1 {
+				t.Fatalf("template.yaml: %q is not there once; update the test", tt.old)
+			}
+			_, err := deployTemplate([]byte(strings.Replace(template, tt.old, tt.new, 1)), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("resolved", func(t *testing.T) {
+		s := load(t, map[string]string{"AlarmEmail": "ops@example.com", "DomainName": "feeds.example.com", "CertificateArn": testCertificate})
+		if got := dig(s.props(t, "BuildErrorsAlarm"), "AlarmActions"); !reflect.DeepEqual(got, []any{s.mustARN(t, "AlarmTopic")}) {
+			t.Errorf("Fn::If with a condition: got %v", got)
+		}
+		if got := dig(s.props(t, "Distribution"), "DistributionConfig", "Origins"); scalar(dig(list(got)[0], "DomainName")) != "servefunction-urlid.lambda-url.eu-west-1.on.aws" {
+			t.Errorf("Fn::Select of Fn::Split of Fn::GetAtt: got origin %v", got)
+		}
+		if s.res["AlarmTopic"]["Condition"] != "HasAlarmEmail" {
+			t.Errorf("AlarmTopic: condition %v, want HasAlarmEmail kept", s.res["AlarmTopic"]["Condition"])
+		}
+		s = load(t, nil)
+		if _, ok := dig(s.props(t, "BuildErrorsAlarm"), "AlarmActions").([]any); ok {
+			t.Error("AWS::NoValue: AlarmActions is still there without AlarmEmail")
+		}
+		if _, ok := dig(s.props(t, "Distribution"), "DistributionConfig").(map[string]any)["Aliases"]; ok {
+			t.Error("AWS::NoValue: Aliases is still there without DomainName")
+		}
+	})
+}
+
+// behaviours returns the distribution's cache behaviours, the default last,
+// as CloudFront tries them.
+func behaviours(t *testing.T, s *stack) []behaviour {
+	t.Helper()
+	dist, err := s.typed.GetCloudFrontDistributionWithName("Distribution")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dist.DistributionConfig
+	if c == nil || c.DefaultCacheBehavior == nil {
+		t.Fatal("Distribution: no DefaultCacheBehavior")
+	}
+	var out []behaviour
+	for _, b := range c.CacheBehaviors {
+		out = append(out, behaviour{b.PathPattern, b.ViewerProtocolPolicy, deref(b.CachePolicyId), deref(b.ResponseHeadersPolicyId)})
+	}
+	d := c.DefaultCacheBehavior
+	return append(out, behaviour{"*", d.ViewerProtocolPolicy, deref(d.CachePolicyId), deref(d.ResponseHeadersPolicyId)})
+}
+
+type behaviour struct{ path, viewerProtocol, cachePolicy, responseHeadersPolicy string }
+
+// behaviourFor is the behaviour CloudFront picks for a request path: the
+// first whose pattern matches (* any characters, ? one), else the default.
+func behaviourFor(t *testing.T, s *stack, path string) behaviour {
+	t.Helper()
+	all := behaviours(t, s)
+	for _, b := range all {
+		if iamMatch(b.path, path) || b.path == "*" {
+			return b
+		}
+	}
+	return all[len(all)-1]
+}
+
+// resourceNamed returns the logical ID of the resource of type typ whose
+// physical name (what a Ref gives) is name.
+func (s *stack) resourceNamed(t *testing.T, typ, name string) string {
+	t.Helper()
+	for _, id := range s.ofType(typ) {
+		if s.mustName(t, id) == name {
+			return id
+		}
+	}
+	return ""
+}
+
+func TestViewerHTTPS(t *testing.T) {
+	s := load(t, nil)
+	all := behaviours(t, s)
+	if len(all) < 3 {
+		t.Fatalf("got %d cache behaviours, want the default, /rebuild and /feeds/*", len(all))
+	}
+	// redirect-to-https on every behaviour: CloudFront redirects GET and
+	// HEAD and refuses any other method over HTTP (so a POST /rebuild is
+	// never forwarded in clear).
+	for _, b := range all {
+		if b.viewerProtocol != "redirect-to-https" {
+			t.Errorf("behaviour %s: ViewerProtocolPolicy %q, want redirect-to-https", b.path, b.viewerProtocol)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	s := load(t, nil)
+	for _, b := range behaviours(t, s) {
+		t.Run(b.path, func(t *testing.T) {
+			id := s.resourceNamed(t, "AWS::CloudFront::ResponseHeadersPolicy", b.responseHeadersPolicy)
+			if id == "" {
+				t.Fatalf("ResponseHeadersPolicyId %q: want a response headers policy of this template", b.responseHeadersPolicy)
+			}
+			p, err := s.typed.GetCloudFrontResponseHeadersPolicyWithName(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := p.ResponseHeadersPolicyConfig
+			if c == nil || c.SecurityHeadersConfig == nil {
+				t.Fatalf("%s: no SecurityHeadersConfig", id)
+			}
+			h := c.SecurityHeadersConfig
+			if hsts := h.StrictTransportSecurity; hsts == nil || !hsts.Override || hsts.AccessControlMaxAgeSec < 31536000 {
+				t.Errorf("%s Strict-Transport-Security: got %+v, want max-age of a year or more, overriding", id, hsts)
+			}
+			if h.ContentTypeOptions == nil {
+				t.Errorf("%s: no X-Content-Type-Options: nosniff", id)
+			}
+			if r := h.ReferrerPolicy; r == nil || !slices.Contains([]string{"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}, r.ReferrerPolicy) {
+				t.Errorf("%s Referrer-Policy: got %+v, want one that sends no path to other sites", id, r)
+			}
+			if f := h.FrameOptions; f == nil || (f.FrameOption != "DENY" && f.FrameOption != "SAMEORIGIN") {
+				t.Errorf("%s X-Frame-Options: got %+v, want DENY or SAMEORIGIN", id, f)
+			}
+			// The origin's per-object headers stay: a preview page's
+			// Content-Security-Policy, the feeds' CORS headers.
+			if csp := h.ContentSecurityPolicy; csp != nil && csp.Override {
+				t.Errorf("%s: Content-Security-Policy %q overrides the origin's", id, csp.ContentSecurityPolicy)
+			}
+			if cors := c.CorsConfig; cors != nil && cors.OriginOverride {
+				t.Errorf("%s: CORS headers override the origin's", id)
+			}
+			var custom []string
+			if c.CustomHeadersConfig != nil {
+				for _, ch := range c.CustomHeadersConfig.Items {
+					if ch.Override {
+						custom = append(custom, ch.Header)
+					}
+				}
+			}
+			if c.RemoveHeadersConfig != nil {
+				for _, r := range c.RemoveHeadersConfig.Items {
+					custom = append(custom, r.Header)
+				}
+			}
+			for _, name := range custom {
+				if n := strings.ToLower(name); n == "content-security-policy" || strings.HasPrefix(n, "access-control-") || n == "link" || n == "vary" || n == "etag" || n == "im" {
+					t.Errorf("%s: replaces or removes the origin's %s", id, name)
+				}
+			}
+		})
+	}
+}
+
+func TestCustomDomain(t *testing.T) {
+	viewerCertificate := func(t *testing.T, s *stack) ([]string, map[string]any) {
+		t.Helper()
+		dist, err := s.typed.GetCloudFrontDistributionWithName("Distribution")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, _ := dig(s.props(t, "Distribution"), "DistributionConfig", "ViewerCertificate").(map[string]any)
+		return dist.DistributionConfig.Aliases, cert
+	}
+	t.Run("with DomainName and CertificateArn", func(t *testing.T) {
+		s := load(t, map[string]string{"DomainName": "feeds.example.com", "CertificateArn": testCertificate})
+		aliases, cert := viewerCertificate(t, s)
+		if !reflect.DeepEqual(aliases, []string{"feeds.example.com"}) {
+			t.Errorf("Aliases: got %v, want [feeds.example.com]", aliases)
+		}
+		want := map[string]any{"AcmCertificateArn": testCertificate, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+		if !reflect.DeepEqual(cert, want) {
+			t.Errorf("ViewerCertificate: got %v, want %v", cert, want)
+		}
+		for _, id := range []string{"BuildFunction", "WorkerFunction"} {
+			if got := dig(s.props(t, id), "Environment", "Variables", "FEEDPUB_BASE_URL"); got != "https://feeds.example.com" {
+				t.Errorf("%s FEEDPUB_BASE_URL: got %v, want https://feeds.example.com", id, got)
+			}
+		}
+		if got := s.outputs["FeedsURL"]; got != "https://feeds.example.com/" {
+			t.Errorf("FeedsURL: got %v, want https://feeds.example.com/", got)
+		}
+		// PublicBaseURL, when given, still decides the feeds' links.
+		s = load(t, map[string]string{"DomainName": "feeds.example.com", "CertificateArn": testCertificate, "PublicBaseURL": "https://example.com/feeds"})
+		if got := dig(s.props(t, "BuildFunction"), "Environment", "Variables", "FEEDPUB_BASE_URL"); got != "https://example.com/feeds" {
+			t.Errorf("FEEDPUB_BASE_URL with PublicBaseURL: got %v, want https://example.com/feeds", got)
+		}
+	})
+	t.Run("without", func(t *testing.T) {
+		s := load(t, nil)
+		aliases, cert := viewerCertificate(t, s)
+		if len(aliases) != 0 {
+			t.Errorf("Aliases: got %v, want none", aliases)
+		}
+		if want := map[string]any{"CloudFrontDefaultCertificate": true}; !reflect.DeepEqual(cert, want) {
+			t.Errorf("ViewerCertificate: got %v, want %v", cert, want)
+		}
+	})
+}
+
+// TestFeedDeltasReachOrigin: a request for a feed with A-IM (RFC 3229) must
+// reach the origin with the reader's own If-None-Match (docs/deltas.md):
+// the behaviour for /feeds/* keys on both headers, so both are forwarded
+// on a miss and no reader gets another's answer; the rest of the site is
+// cached without them.
+func TestFeedDeltasReachOrigin(t *testing.T) {
+	s := load(t, nil)
+	headers := func(t *testing.T, path string) []string {
+		t.Helper()
+		b := behaviourFor(t, s, path)
+		id := s.resourceNamed(t, "AWS::CloudFront::CachePolicy", b.cachePolicy)
+		if id == "" {
+			t.Fatalf("%s: cache policy %q is not one of this template", path, b.cachePolicy)
+		}
+		p, err := s.typed.GetCloudFrontCachePolicyWithName(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := p.CachePolicyConfig
+		if cfg.MinTTL != 0 {
+			t.Errorf("%s: MinTTL %v, want 0 (a 226 says no-store)", id, cfg.MinTTL)
+		}
+		k := cfg.ParametersInCacheKeyAndForwardedToOrigin
+		if k == nil || !k.EnableAcceptEncodingGzip || !isTrue(k.EnableAcceptEncodingBrotli) {
+			t.Fatalf("%s: want EnableAcceptEncodingGzip and EnableAcceptEncodingBrotli", id)
+		}
+		if k.HeadersConfig == nil || k.HeadersConfig.HeaderBehavior == "none" {
+			return nil
+		}
+		var out []string
+		for _, h := range k.HeadersConfig.Headers {
+			out = append(out, strings.ToLower(h))
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, path := range []string{"/feeds/index.atom", "/feeds/category/%E7%83%AD%E7%82%B9.rss", "/feeds/tag/go.json"} {
+		if got, want := headers(t, path), []string{"a-im", "if-none-match"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: cache key headers %v, want %v", path, got, want)
+		}
+	}
+	for _, path := range []string{"/", "/index.html", "/feeds.opml", "/archive/index/2026-W05.atom", "/assets/feeds.css"} {
+		if got := headers(t, path); len(got) != 0 {
+			t.Errorf("%s: cache key headers %v, want none (no deltas there)", path, got)
+		}
+	}
+	if b := behaviourFor(t, s, "/rebuild"); b.cachePolicy != cachingDisabled {
+		t.Errorf("/rebuild: cache policy %q, want CachingDisabled", b.cachePolicy)
+	}
+}
+
+// TestRebuildSecret: the key that signs POST /rebuild is in no parameter
+// value and no environment: ServeFunction gets the name of a SecureString
+// and may read that one parameter alone.
+func TestRebuildSecret(t *testing.T) {
+	const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	tests := []struct {
+		name   string
+		params map[string]string
+		param  string // the SecureString's name
+		key    string // a customer managed key, if any
+	}{
+		{"defaults", nil, "/feedpub/rebuild-secret", ""},
+		{"own name", map[string]string{"RebuildSecretParameter": "/prod/feedpub/rebuild"}, "/prod/feedpub/rebuild", ""},
+		{"customer managed key", map[string]string{"RebuildSecretKeyArn": key}, "/feedpub/rebuild-secret", key},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := load(t, tt.params)
+			for _, id := range functions {
+				vars, _ := dig(s.props(t, id), "Environment", "Variables").(map[string]any)
+				for name := range vars {
+					if name == "FEEDPUB_REBUILD_SECRET" || (strings.Contains(name, "SECRET") && !strings.HasSuffix(name, "_PARAMETER")) {
+						t.Errorf("%s: environment variable %s holds a secret", id, name)
+					}
+				}
+			}
+			for _, p := range s.typed.Parameters {
+				if p.NoEcho != nil && *p.NoEcho {
+					t.Errorf("a NoEcho parameter: secrets belong in Parameter Store, not in the stack")
+				}
+			}
+			if got := dig(s.props(t, "ServeFunction"), "Environment", "Variables", "FEEDPUB_REBUILD_SECRET_PARAMETER"); got != tt.param {
+				t.Errorf("ServeFunction FEEDPUB_REBUILD_SECRET_PARAMETER: got %v, want %s", got, tt.param)
+			}
+			arn := fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", region, account, tt.param)
+			for _, c := range []struct {
+				fn, action, resource string
+				want                 bool
+			}{
+				{"ServeFunction", "ssm:GetParameter", arn, true},
+				{"ServeFunction", "ssm:GetParameter", arn + "-other", false},
+				{"ServeFunction", "ssm:GetParameter", fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/other", region, account), false},
+				{"ServeFunction", "ssm:GetParametersByPath", arn, false},
+				{"ServeFunction", "ssm:PutParameter", arn, false},
+				{"BuildFunction", "ssm:GetParameter", arn, false},
+				{"WorkerFunction", "ssm:GetParameter", arn, false},
+			} {
+				if got := s.allowed(t, c.fn, c.action, c.resource); got != c.want {
+					t.Errorf("%s %s on %s: got allowed=%v, want %v", c.fn, c.action, c.resource, got, c.want)
+				}
+			}
+			// Every statement about SSM or KMS, whoever owns it: exactly
+			// the parameter, exactly the key, named actions only.
+			var kms []statement
+			for _, st := range s.statements(t) {
+				for _, a := range st.actions {
+					a = strings.ToLower(a)
+					switch {
+					case strings.HasPrefix(a, "ssm:"):
+						if st.owner != "ServeFunction" || a != "ssm:getparameter" || !reflect.DeepEqual(st.resources, []string{arn}) {
+							t.Errorf("%s %s: %s on %v, want only ServeFunction's ssm:GetParameter on %s", st.owner, st.sid, a, st.resources, arn)
+						}
+					case strings.HasPrefix(a, "kms:"), a == "*":
+						kms = append(kms, st)
+					}
+				}
+			}
+			if tt.key == "" {
+				if len(kms) != 0 {
+					t.Errorf("KMS statements %+v: the AWS managed key aws/ssm needs none", kms)
+				}
+				return
+			}
+			if len(kms) != 1 {
+				t.Fatalf("got %d KMS statements, want one kms:Decrypt on %s", len(kms), tt.key)
+			}
+			st := kms[0]
+			if st.owner != "ServeFunction" || st.effect != "Allow" || !reflect.DeepEqual(st.actions, []string{"kms:Decrypt"}) || !reflect.DeepEqual(st.resources, []string{tt.key}) {
+				t.Errorf("KMS statement: %s %s %v on %v, want ServeFunction Allow [kms:Decrypt] on [%s]", st.owner, st.effect, st.actions, st.resources, tt.key)
+			}
+			if got, want := dig(st.raw, "Condition", "StringEquals", "kms:ViaService"), "ssm."+region+".amazonaws.com"; got != want {
+				t.Errorf("KMS statement kms:ViaService: got %v, want %s (through Parameter Store only)", got, want)
+			}
+		})
 	}
 }
