@@ -61,18 +61,32 @@ const (
 	titleCut         = 100 // characters in a title derived from the summary
 	summaryCut       = 300 // characters in a summary derived from the content
 	maxDocumentBytes = 8 << 20
+	maxURLBytes      = 8000 // RFC 9110 asks clients to support at least this
+	minYear          = 1800 // earlier times are placeholders (0001-01-01 is Go's zero time)
 )
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// Parse reads one article document. key names it in errors; naive local
-// times are read in loc (UTC when nil). A rejected document yields an
-// *InvalidError listing every problem found.
+// Parse reads one article document with the default Parser's rules: naive
+// local times read in loc (UTC when nil), HTML sanitised by the policy
+// that allows no iframe.
+func Parse(key string, data []byte, loc *time.Location) (*Article, error) {
+	return (&Parser{Location: loc}).Parse(key, data)
+}
+
+// Parser holds the site's rules for reading documents.
+type Parser struct {
+	Location  *time.Location // naive local times are read here; UTC when nil
+	Sanitizer *Sanitizer     // sanitises content and summary; nil: no iframe allowed
+}
+
+// Parse reads one article document. key names it in errors. A rejected
+// document yields an *InvalidError listing every problem found.
 //
 // A panic while parsing (a bug, never the document's fault) rejects that
 // document alone, with a problem for the whole document, so that one
 // document cannot stop a build.
-func Parse(key string, data []byte, loc *time.Location) (a *Article, err error) {
+func (p *Parser) Parse(key string, data []byte) (a *Article, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			a, err = nil, &InvalidError{Key: key, Problems: []Problem{{
@@ -83,10 +97,13 @@ func Parse(key string, data []byte, loc *time.Location) (a *Article, err error) 
 	if testHookParse != nil {
 		testHookParse()
 	}
-	if loc == nil {
-		loc = time.UTC
+	d := decoder{key: key, loc: p.Location, san: p.Sanitizer}
+	if d.loc == nil {
+		d.loc = time.UTC
 	}
-	d := decoder{key: key, loc: loc}
+	if d.san == nil {
+		d.san = defaultSanitizer
+	}
 	a = d.parse(data)
 	if len(d.problems) > 0 {
 		return nil, &InvalidError{Key: key, Problems: d.problems}
@@ -101,6 +118,7 @@ var testHookParse func()
 type decoder struct {
 	key      string
 	loc      *time.Location
+	san      *Sanitizer
 	fields   object
 	problems []Problem
 }
@@ -175,9 +193,11 @@ func (d *decoder) parse(data []byte) *Article {
 	a.ID = d.id()
 	a.URL = d.url(field("url"), d.fields.get("url"), true)
 	title := line(d.str(field("title"), d.fields.get("title")))
-	a.Summary = strings.TrimSpace(d.cleanStr(field("summary"), d.fields.get("summary")))
+	// Sanitised once here, so every feed and page carries the same safe
+	// HTML, and before the texts are recorded as cleaned (see Cleaned).
+	a.Summary = strings.TrimSpace(d.san.HTML(d.cleanStr(field("summary"), d.fields.get("summary")), a.URL))
 	summarized := a.Summary != "" // the document has a summary of its own
-	a.ContentHTML = d.cleanStr(field("content_html"), d.fields.get("content_html"))
+	a.ContentHTML = d.san.HTML(d.cleanStr(field("content_html"), d.fields.get("content_html")), a.URL)
 	a.Authors = d.authors()
 	a.Categories = d.labels("categories")
 	a.Tags = d.labels("tags")
@@ -428,6 +448,10 @@ func (d *decoder) url(field path, raw json.RawMessage, required bool) string {
 		if required && kind(raw) == "a string" {
 			d.fail(field, "is empty")
 		}
+		return ""
+	}
+	if len(s) > maxURLBytes {
+		d.fail(field, "is %d bytes long, more than %d (clients and caches refuse longer URLs)", len(s), maxURLBytes)
 		return ""
 	}
 	uri, err := checkURL(s)
@@ -923,6 +947,8 @@ func (d *decoder) time(name string, required bool) time.Time {
 	t, err := ParseTime(s, d.loc)
 	if err != nil {
 		d.fail(field(name), "%v", err)
+	} else if t.Year() < minYear {
+		d.fail(field(name), "is %s, before the year %d: a placeholder rather than a publication time", s, minYear)
 	}
 	return t
 }

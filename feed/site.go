@@ -62,8 +62,22 @@ type Site struct {
 	// Deltas is how many earlier versions of each feed readers may get
 	// deltas from (RFC 3229, A-IM: feed); nil means DefaultDeltas, 0 none.
 	Deltas *int `yaml:"deltas"`
+	// Iframes lists the hosts whose iframes (embedded players) article
+	// HTML may keep, loaded over https; every other iframe is dropped
+	// (see content.Sanitizer).
+	Iframes []string `yaml:"iframes"`
 
 	Location *time.Location `yaml:"-"`
+	parser   *content.Parser
+}
+
+// Parser reads the site's article documents: naive times in its zone, HTML
+// sanitised with its iframe hosts.
+func (s *Site) Parser() *content.Parser {
+	if s.parser == nil { // a Site not made by Load or Validate, as in tests
+		return &content.Parser{Location: s.Location}
+	}
+	return s.parser
 }
 
 // Sets says which feed sets a site publishes.
@@ -180,6 +194,12 @@ func (s *Site) normalise() error {
 		bad("time_zone", "unknown zone %q", s.TimeZone)
 	}
 	s.Location = loc
+	s.parser = &content.Parser{Location: loc}
+	if san, err := content.NewSanitizer(s.Iframes); err != nil {
+		bad("iframes", "%v", strings.TrimPrefix(err.Error(), "iframes: "))
+	} else {
+		s.parser.Sanitizer = san
+	}
 	s.Author.Name = strings.TrimSpace(content.Clean(s.Author.Name))
 	if s.Author.Name == "" {
 		s.Author.Name = s.Title

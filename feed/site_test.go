@@ -67,6 +67,10 @@ func TestParseSiteDefaults(t *testing.T) {
 	}
 	got := *s
 	got.Location = nil
+	if got := s.Parser(); got.Location != time.UTC || got.Sanitizer == nil {
+		t.Errorf("got parser %+v, want one for UTC with the site's sanitiser", got)
+	}
+	got = *feed.WithoutParser(&got)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}

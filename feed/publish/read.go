@@ -115,7 +115,7 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 	if f.info.Version == "" && event {
 		f.info.Version = obj.Version
 	}
-	a, err := content.Parse(in.Key, obj.Body, b.Site.Location)
+	a, err := b.Site.Parser().Parse(in.Key, obj.Body)
 	var invalid *content.InvalidError
 	switch {
 	case errors.As(err, &invalid):
