@@ -2027,3 +2027,17 @@ func TestRebuildSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestCfnLint runs cfn-lint (AWS's CloudFormation linter, which applies the
+// SAM transform first) on the template where it is installed: any error or
+// warning fails.
+func TestCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint not installed (pip install cfn-lint)")
+	}
+	out, err := exec.Command(lint, "--format", "parseable", "template.yaml").CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
