@@ -2,14 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/feedpub/feedpub/feed/serve"
 )
 
 // fakeSSM speaks the part of SSM's JSON protocol (awsJson1_1) that the
@@ -202,5 +210,76 @@ func TestRebuildSecretErrors(t *testing.T) {
 				t.Errorf("error %q: want it lowercase", msg)
 			}
 		})
+	}
+}
+
+// TestServeRebuildKeyFromSSM runs the server as main does, with the key in
+// a SecureString: POST /rebuild signed with the stored value builds the
+// site (in place, as a local server does), one signed with anything else
+// is refused.
+func TestServeRebuildKeyFromSSM(t *testing.T) {
+	f := &fakeSSM{params: map[string]fakeParameter{parameterName: {"SecureString", storedSecret}}}
+	useFakeSSM(t, f)
+	for _, k := range []string{"AWS_LAMBDA_RUNTIME_API", "FEEDPUB_BUILD_FUNCTION", "FEEDPUB_REVALIDATE", "FEEDPUB_MEMORY_MB", "FEEDPUB_BASE_URL", "FEEDPUB_FEEDS", "FEEDPUB_ARTICLES", "FEEDPUB_SITE", "FEEDPUB_ADDR"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv(secretParameterEnv, parameterName)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	feeds := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-feeds", feeds, "-addr", addr, "-articles", "../../examples/articles", "-site", "../../examples/site.yaml"})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	url := "http://" + addr + "/rebuild"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before serving: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server did not start within 10 s")
+		}
+	}
+	post := func(key, body string) int {
+		t.Helper()
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header.Set(serve.TimestampHeader, ts)
+		req.Header.Set(serve.SignatureHeader, "sha256="+hex.EncodeToString(serve.Sign([]byte(key), ts, []byte(body))))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("not-the-stored-secret-0123456789abcdef", `{"n":1}`); got != http.StatusUnauthorized {
+		t.Errorf("signed with another key: status %d, want 401", got)
+	}
+	if got := post(storedSecret, `{"n":2}`); got != http.StatusAccepted {
+		t.Fatalf("signed with the stored key: status %d, want 202", got)
+	}
+	if _, err := os.Stat(filepath.Join(feeds, "build-report.json")); errors.Is(err, os.ErrNotExist) {
+		t.Error("accepted, but no build-report.json: the rebuild did not run")
+	}
+	if len(f.requests) != 1 {
+		t.Errorf("asked SSM %d times, want once (at start)", len(f.requests))
 	}
 }
