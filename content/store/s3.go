@@ -265,6 +265,13 @@ func (s *S3) WriteAll(ctx context.Context, objs []*Object) (versions []string, e
 // ConditionalRequestConflict to a concurrent conditional write; an
 // If-Match on a missing key is answered 404 (AWS, versitygw). It returns
 // the new version, the ETag of the upload.
+//
+// A conditional write whose answer is lost (a reset connection, a 500
+// after S3 applied it) is retried by the SDK, and the retry finds the
+// condition broken by the write itself. So every upload carries a token
+// of its own (the write-id metadata), and a PutIf that fails its
+// condition asks, with one HEAD, whether the object holds its token: then
+// the write is in place, and PutIf returns its version.
 func (s *S3) PutIf(ctx context.Context, o *Object, ifMatch string) (version string, err error) {
 	if err := CheckKey(o.Key); err != nil {
 		return "", fmt.Errorf("s3 store: put-if %q: %w", o.Key, err)
@@ -275,12 +282,34 @@ func (s *S3) PutIf(ctx context.Context, o *Object, ifMatch string) (version stri
 	} else {
 		in.IfMatch = aws.String(ifMatch) // never both: versitygw answers 501
 	}
+	token := randomSuffix()
+	in.Metadata[writeIDMeta] = token
 	s.count(opPut)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
-		return "", fmt.Errorf("s3 store: put-if %s: %w", o.Key, preconditionErr(err, ifMatch != ""))
+		err = preconditionErr(err, ifMatch != "")
+		if errors.Is(err, ErrPrecondition) {
+			if version, ok := s.landed(ctx, o.Key, token); ok {
+				return version, nil
+			}
+		}
+		return "", fmt.Errorf("s3 store: put-if %s: %w", o.Key, err)
 	}
 	return aws.ToString(out.ETag), nil
+}
+
+// writeIDMeta is the object metadata key of a conditional upload's token.
+const writeIDMeta = "write-id"
+
+// landed reports whether the object under key is the upload that carried
+// token, and its version.
+func (s *S3) landed(ctx context.Context, key, token string) (string, bool) {
+	s.count(opHead)
+	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
+	if err != nil || head.Metadata[writeIDMeta] != token {
+		return "", false
+	}
+	return aws.ToString(head.ETag), true
 }
 
 // putInput is the upload of o that Put, Write and PutIf make.

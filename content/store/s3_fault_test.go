@@ -182,3 +182,51 @@ func TestS3GetCutConnections(t *testing.T) {
 		t.Fatalf("Get after the fault: %d bytes, want %d", len(obj.Body), len(body))
 	}
 }
+
+// A conditional write that S3 applies but whose answer is lost (here a
+// 500 in its place) is retried by the SDK, and the retry finds the
+// condition broken by the write itself: PutIf tells its own upload, and
+// succeeds with its version, creating and replacing alike; a condition
+// that another writer broke still fails.
+func TestS3PutIfLostAnswer(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	bucket := srv.Bucket(t)
+	proxy := s3test.StartFaultProxy(t, srv.Endpoint)
+	st := store.NewS3(clientAt(srv, proxy.URL), bucket, "")
+	direct := store.NewS3(srv.Client(), bucket, "")
+	var puts atomic.Int64
+	proxy.SetRule(func(r *http.Request) s3test.Fault {
+		if r.Method == http.MethodPut && puts.Add(1)%2 == 1 {
+			return s3test.Error500After // every first try
+		}
+		return s3test.Pass
+	})
+	key := ".feedpub/catalog/head.json"
+	v1, err := st.PutIf(ctx, &store.Object{Key: key, Body: []byte(`{"gen":1}`)}, "")
+	if err != nil {
+		t.Fatalf("PutIf create, its answer lost: %v", err)
+	}
+	v2, err := st.PutIf(ctx, &store.Object{Key: key, Body: []byte(`{"gen":2}`)}, v1)
+	if err != nil {
+		t.Fatalf("PutIf replace, its answer lost: %v", err)
+	}
+	got, err := direct.Get(ctx, key)
+	if err != nil || string(got.Body) != `{"gen":2}` || got.Version != v2 {
+		t.Fatalf("after two lost answers: %+v, %v; want gen 2 at version %s", got, err, v2)
+	}
+	if n := puts.Load(); n != 4 {
+		t.Errorf("%d PUTs, want 4 (each write tried twice)", n)
+	}
+	// Another writer's change breaks the condition for real.
+	if _, err := direct.Write(ctx, &store.Object{Key: key, Body: []byte(`{"gen":"other"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutIf(ctx, &store.Object{Key: key, Body: []byte(`{"gen":3}`)}, v2); !errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("PutIf over another writer's change: %v, want ErrPrecondition", err)
+	}
+	if _, err := st.PutIf(ctx, &store.Object{Key: key, Body: []byte(`{"gen":"other"}`)}, ""); !errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("PutIf create over an object with the same bytes: %v, want ErrPrecondition", err)
+	}
+	t.Logf("faults injected: %v", proxy.Injected())
+}

@@ -59,7 +59,8 @@ import (
 //     GetIfChanged is one Get (and a NotModified when not modified), a
 //     short List one List, a Delete one Delete, a Write or PutIfAbsent
 //     one Put; a Put asks once (a Head, or a Get) and is one Put when it
-//     writes; a PutIf makes no Head and at most one Put.
+//     writes; a PutIf makes at most one Put, and no Head unless its condition
+//     fails (S3 then asks whether the object is its own retried upload).
 func Run(t *testing.T, open func(t *testing.T) store.Bucket) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
 	t.Run("GetMissing", func(t *testing.T) { testGetMissing(t, open(t)) })
