@@ -55,8 +55,15 @@ func run(ctx context.Context, args []string) error {
 	}
 	var opts []serve.Option
 	secret, err := rebuildSecret(ctx) // FEEDPUB_REBUILD_SECRET or, deployed, an SSM SecureString (secret.go)
-	if err != nil {
+	if err != nil && !inLambda {
 		return err
+	}
+	if err != nil {
+		// Readers are served all the same (a throttled Parameter Store at a
+		// burst of cold starts must not take the feeds down); POST /rebuild
+		// is off in this instance. The error names the parameter, never
+		// its value.
+		slog.ErrorContext(ctx, "rebuilds disabled", "err", err)
 	}
 	if secret != nil {
 		start, err := builder(ctx, *feeds, *articles, *site)
