@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +25,11 @@ const (
 	TimestampHeader = "X-Feedpub-Timestamp"
 	SignatureHeader = "X-Feedpub-Signature"
 	// Window is how far a request's timestamp may be from the server's clock.
-	Window       = 5 * time.Minute
+	Window = 5 * time.Minute
+	// BodyTimeout is how long a request may take to send its body (at
+	// most 64 KiB, sent at once by any honest client) once its headers
+	// are in: a body trickled slower is cut off with 408.
+	BodyTimeout  = 5 * time.Second
 	maxBodyBytes = 64 << 10
 )
 
@@ -45,8 +50,9 @@ type Rebuild struct {
 
 // NewRebuild returns the POST /rebuild handler: requests signed with secret
 // within Window, never seen before, call start (202; 502 when start fails);
-// a body over 64 KiB gets 413 and anything else 401 with no detail. claims
-// may be nil for a single-process memory of signatures.
+// a body over 64 KiB gets 413, a body not sent within BodyTimeout 408, and
+// anything else 401 with no detail. claims may be nil for a
+// single-process memory of signatures.
 func NewRebuild(secret []byte, start func(ctx context.Context) error, claims Claimer) *Rebuild {
 	if claims == nil {
 		claims = NewMemoryClaims()
@@ -56,19 +62,34 @@ func NewRebuild(secret []byte, start func(ctx context.Context) error, claims Cla
 
 // ServeHTTP checks one request and, when it is authentic, starts a build.
 // A body over 64 KiB gets 413 (it cannot be authenticated, and a publisher
-// should learn why); every other fault gets the same 401 with no detail.
+// should learn why), before a byte of it is read when Content-Length says
+// so; a body that does not arrive within BodyTimeout gets 408 and one
+// that breaks off 400; every other fault gets the same 401 with no
+// detail. Nothing is claimed or started before the signature is right.
 func (rb *Rebuild) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	if r.ContentLength > maxBodyBytes {
+		w.Header().Set("Connection", "close") // the rest of the body is not read
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	var sig []byte
-	if err == nil {
-		sig = rb.authentic(r, body)
+	body, err := rb.readBody(w, r)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body not sent in time", http.StatusRequestTimeout)
+		return
+	case err != nil:
+		w.Header().Set("Connection", "close")
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
 	}
+	sig := rb.authentic(r, body)
 	if sig == nil {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -93,6 +114,21 @@ func (rb *Rebuild) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, `{"status":"accepted"}`+"\n")
+}
+
+// readBody reads r's body, at most maxBodyBytes of it, within BodyTimeout
+// when the connection takes a read deadline (a server's does; a Lambda
+// Function URL's request is already in memory).
+func (rb *Rebuild) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	limited := rc.SetReadDeadline(time.Now().Add(BodyTimeout)) == nil
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if limited && err == nil {
+		// The body is in: no deadline for the rest of this request, so
+		// that the connection's read after the body does not cancel it.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	return body, err
 }
 
 // authentic returns the request's signature when it is right for body and

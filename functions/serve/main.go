@@ -20,11 +20,13 @@ import (
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
-	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
 func main() {
+	if os.Getenv(childEnv) != "" { // this server's in-place build (invoke.go)
+		os.Exit(buildChild(os.Args[1:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -66,10 +68,11 @@ func run(ctx context.Context, args []string) error {
 		slog.ErrorContext(ctx, "rebuilds disabled", "err", err)
 	}
 	if secret != nil {
-		start, err := builder(ctx, *feeds, *articles, *site)
+		start, wait, err := builder(ctx, *feeds, *articles, *site)
 		if err != nil {
 			return err
 		}
+		defer wait()
 		claims := serve.StoreClaims{Store: src, Prefix: layout.ClaimsDir}
 		opts = append(opts, serve.WithRebuild(serve.NewRebuild(secret, start, claims)))
 	}
@@ -97,22 +100,24 @@ func run(ctx context.Context, args []string) error {
 
 // builder returns what POST /rebuild starts: an asynchronous invoke of the
 // build function when FEEDPUB_BUILD_FUNCTION names one, otherwise a build in
-// place from the articles and site given.
-func builder(ctx context.Context, feeds, articles, site string) (func(context.Context) error, error) {
+// place from the articles and site given, in a child process (see inPlace).
+// wait stops the builds (a build running is asked to stop) and returns
+// when they have.
+func builder(ctx context.Context, feeds, articles, site string) (start func(context.Context) error, wait func(), err error) {
 	if fn := os.Getenv("FEEDPUB_BUILD_FUNCTION"); fn != "" {
-		return invoker(ctx, fn)
+		start, err := invoker(ctx, fn)
+		return start, func() {}, err
 	}
 	if articles == "" || site == "" {
-		return nil, errors.New("FEEDPUB_REBUILD_SECRET is set: give -articles and -site (or FEEDPUB_BUILD_FUNCTION) for rebuilds")
+		return nil, nil, errors.New("FEEDPUB_REBUILD_SECRET is set: give -articles and -site (or FEEDPUB_BUILD_FUNCTION) for rebuilds")
 	}
-	return func(ctx context.Context) error {
-		b, err := publish.Open(ctx, articles, site, feeds, os.Getenv("FEEDPUB_BASE_URL"))
-		if err != nil {
-			return err
-		}
-		_, err = b.Run(ctx)
-		return err
-	}, nil
+	p, err := newInPlace(feeds, articles, site)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go p.loop(ctx)
+	return p.start, func() { cancel(); p.wait() }, nil
 }
 
 func listen(ctx context.Context, h http.Handler, addr, feeds string) error {
