@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,15 +213,26 @@ func TestRebuildSecretErrors(t *testing.T) {
 }
 
 // TestServeRebuildKeyFromSSM runs the server as main does, with the key in
-// a SecureString: POST /rebuild signed with the stored value builds the
-// site (in place, as a local server does), one signed with anything else
-// is refused.
+// a SecureString and the builder a Lambda function, as deployed (SSM and
+// Lambda faked on loopback): POST /rebuild signed with the stored value
+// invokes the builder, one signed with anything else is refused.
 func TestServeRebuildKeyFromSSM(t *testing.T) {
 	f := &fakeSSM{params: map[string]fakeParameter{parameterName: {"SecureString", storedSecret}}}
 	useFakeSSM(t, f)
-	for _, k := range []string{"AWS_LAMBDA_RUNTIME_API", "FEEDPUB_BUILD_FUNCTION", "FEEDPUB_REVALIDATE", "FEEDPUB_MEMORY_MB", "FEEDPUB_BASE_URL", "FEEDPUB_FEEDS", "FEEDPUB_ARTICLES", "FEEDPUB_SITE", "FEEDPUB_ADDR"} {
+	var mu sync.Mutex
+	var invoked []string
+	fakeLambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		invoked = append(invoked, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Amz-Invocation-Type"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer fakeLambda.Close()
+	for _, k := range []string{"AWS_LAMBDA_RUNTIME_API", "FEEDPUB_REVALIDATE", "FEEDPUB_MEMORY_MB", "FEEDPUB_FEEDS", "FEEDPUB_ARTICLES", "FEEDPUB_SITE", "FEEDPUB_ADDR"} {
 		t.Setenv(k, "")
 	}
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", fakeLambda.URL)
+	t.Setenv("FEEDPUB_BUILD_FUNCTION", "feedpub-build")
 	t.Setenv(secretParameterEnv, parameterName)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -230,12 +240,9 @@ func TestServeRebuildKeyFromSSM(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	feeds := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-feeds", feeds, "-addr", addr, "-articles", "../../examples/articles", "-site", "../../examples/site.yaml"})
-	}()
+	go func() { done <- run(ctx, []string{"-feeds", t.TempDir(), "-addr", addr}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -273,12 +280,19 @@ func TestServeRebuildKeyFromSSM(t *testing.T) {
 	if got := post("not-the-stored-secret-0123456789abcdef", `{"n":1}`); got != http.StatusUnauthorized {
 		t.Errorf("signed with another key: status %d, want 401", got)
 	}
+	mu.Lock()
+	if len(invoked) != 0 {
+		t.Errorf("refused, but the builder was invoked: %v", invoked)
+	}
+	mu.Unlock()
 	if got := post(storedSecret, `{"n":2}`); got != http.StatusAccepted {
 		t.Fatalf("signed with the stored key: status %d, want 202", got)
 	}
-	if _, err := os.Stat(filepath.Join(feeds, "build-report.json")); errors.Is(err, os.ErrNotExist) {
-		t.Error("accepted, but no build-report.json: the rebuild did not run")
+	mu.Lock()
+	if want := []string{"POST /2015-03-31/functions/feedpub-build/invocations Event"}; !slices.Equal(invoked, want) {
+		t.Errorf("builder invokes: got %v, want %v", invoked, want)
 	}
+	mu.Unlock()
 	if len(f.requests) != 1 {
 		t.Errorf("asked SSM %d times, want once (at start)", len(f.requests))
 	}
