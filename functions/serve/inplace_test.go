@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hostileArticles are documents with the URLs that once made Parse panic
+// in a build goroutine, which killed a server building in place
+// (http://b%C3%BCcher.de/x: slice bounds out of range in checkURL), and
+// forms that are refused: each is either published with its host in
+// punycode or rejected with a reason.
+var hostileArticles = map[string]struct {
+	url      string
+	accepted string // the URL published; "" when the document is rejected
+	reason   string // what the report says of a rejected one
+}{
+	"hostile-idn.json":          {"http://b%C3%BCcher.de/x", "http://xn--bcher-kva.de/x", ""},
+	"hostile-idn-mixed.json":    {"http://b%C3%BCcher.例子.cn:81", "http://xn--bcher-kva.xn--fsqu00a.cn:81", ""},
+	"hostile-not-utf8.json":     {"http://%FF.de/", "", "not UTF-8"},
+	"hostile-punycode.json":     {"http://xn--/", "", "not valid punycode"},
+	"hostile-ipv6.json":         {"http://[::1/", "", "IPv6"},
+	"hostile-userinfo.json":     {"http://user:pass@example.com/", "", "user name or password"},
+	"hostile-port.json":         {"http://example.com:99999/", "", "outside 1-65535"},
+	"hostile-backslash.json":    {"http://a\\b.com/", "", `"\\" in host`},
+	"hostile-javascript.json":   {"javascript:alert(1)", "", "absolute http or https URL"},
+	"hostile-overlong-idn.json": {"http://%C0%AE.de/", "", "host"},
+}
+
+func writeHostile(t *testing.T, articles string) {
+	t.Helper()
+	for name, h := range hostileArticles {
+		doc, err := json.Marshal(map[string]any{
+			"id": strings.TrimSuffix(name, ".json"), "url": h.url, "title": "hostile " + name,
+			"summary": "a document with a hostile URL", "published": "2024-06-30T10:00:00Z",
+			"content_html": `<p><a href="rel/x?y=1">relative</a> <img src="../i.png"></p>`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(articles, name), doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestInPlaceRebuildHostileURLs: a signed in-place rebuild over a corpus
+// with hostile URLs is answered at once (202), the server stays up, the
+// build publishes what it accepts and reports every rejection, in
+// build-report.json and in the server's log.
+func TestInPlaceRebuildHostileURLs(t *testing.T) {
+	t.Parallel()
+	articles, site := exampleCopy(t, "http://feeds.example")
+	feeds := t.TempDir()
+	buildSite(t, articles, site, feeds)
+	writeHostile(t, articles)
+	secret := newSecret()
+	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
+		"FEEDPUB_REBUILD_SECRET="+secret, "FEEDPUB_REVALIDATE=100ms")
+
+	a := rawRequest(t, s.addr, signedRebuild(secret, time.Now(), `{"reason":"hostile urls"}`), 10*time.Second)
+	if a.status != http.StatusAccepted {
+		t.Fatalf("signed rebuild: got %d %q, want 202", a.status, a.body)
+	}
+	t.Logf("signed rebuild answered 202 in %s", a.elapsed.Round(time.Millisecond))
+	if a.elapsed > 2*time.Second {
+		t.Errorf("signed rebuild took %s to answer: the build must not run in the request", a.elapsed)
+	}
+	s.waitLog(t, logBuilt, 1, 90*time.Second)
+	s.alive(t)
+	if n := s.count(logFailed); n != 0 {
+		t.Fatalf("the build failed; stderr:\n%s", s.stderr)
+	}
+
+	var rep struct {
+		Rejected []struct {
+			Key      string `json:"key"`
+			Problems []struct{ Field, Reason string }
+		} `json:"rejected"`
+	}
+	data, err := os.ReadFile(filepath.Join(feeds, "build-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, r := range rep.Rejected {
+		for _, p := range r.Problems {
+			reasons[r.Key] += p.Field + ": " + p.Reason + "; "
+		}
+	}
+	// The served feed, once the server has revalidated.
+	var rss string
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(rss, "hostile ") && time.Now().Before(deadline) {
+		resp, err := http.Get(s.url + "/feeds/index.rss")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		rss = string(b)
+		time.Sleep(100 * time.Millisecond)
+	}
+	logs := s.stderr.String()
+	for name, h := range hostileArticles {
+		why, rejected := reasons[name]
+		switch {
+		case h.accepted != "":
+			if rejected {
+				t.Errorf("%s (%s): rejected (%s), want it published", name, h.url, why)
+			}
+			if !strings.Contains(rss, "<link>"+h.accepted+"</link>") {
+				t.Errorf("%s: the served feed lacks <link>%s</link>", name, h.accepted)
+			}
+		case !rejected:
+			t.Errorf("%s (%q): not in the report's rejections, want it rejected (%s)", name, h.url, h.reason)
+		default:
+			if !strings.Contains(why, h.reason) {
+				t.Errorf("%s: rejected for %q, want a reason with %q", name, why, h.reason)
+			}
+			if !strings.Contains(logs, "rebuild: rejected article key="+name) {
+				t.Errorf("%s: the server's log does not name the rejected document", name)
+			}
+		}
+	}
+	if strings.Contains(logs, secret) {
+		t.Errorf("the server's log holds the rebuild key")
+	}
+}
+
+// TestInPlaceBuildCrash: an in-place build that crashes (here a SIGQUIT,
+// which makes the Go runtime dump its goroutines and exit 2, as a panic
+// in one of the build's goroutines does) does not take the server with
+// it: the failure and the crash's trace go to the log, the server answers,
+// and the next signed rebuild is accepted. The child process never holds
+// the rebuild key.
+func TestInPlaceBuildCrash(t *testing.T) {
+	t.Parallel()
+	articles, site := exampleCopy(t, "http://feeds.example")
+	feeds := t.TempDir()
+	buildSite(t, articles, site, feeds)
+	secret := newSecret()
+	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
+		"FEEDPUB_REBUILD_SECRET="+secret)
+
+	if a := rawRequest(t, s.addr, signedRebuild(secret, time.Now(), `{"n":1}`), 10*time.Second); a.status != http.StatusAccepted {
+		t.Fatalf("signed rebuild: got %d %q, want 202", a.status, a.body)
+	}
+	child := findChild(t, s.cmd.Process.Pid, 20*time.Second)
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(child) + "/environ")
+	if err != nil {
+		t.Fatalf("the build child's environment: %v", err)
+	}
+	if strings.Contains(string(env), secret) || strings.Contains(string(env), "FEEDPUB_REBUILD_SECRET=") {
+		t.Errorf("the build child's environment holds the rebuild key")
+	}
+	// Once its runtime is up (more than one thread: signals are handled
+	// by then), not while it is still being exec'd.
+	for deadline := time.Now().Add(10 * time.Second); threads(child) < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if err := syscall.Kill(child, syscall.SIGQUIT); err != nil {
+		t.Fatalf("crash the build child %d: %v", child, err)
+	}
+	s.waitLog(t, logFailed, 1, 30*time.Second)
+	s.alive(t)
+	logs := s.stderr.String()
+	if !strings.Contains(logs, "exit status 2") || !strings.Contains(logs, "goroutine") {
+		t.Errorf("the failure's log lacks the exit status or the crash's trace:\n%s", logs)
+	}
+
+	// The server goes on taking rebuilds; the next build runs (whether it
+	// can publish depends on how far the crashed one got: a catalog it
+	// claimed stays claimed until the claim expires).
+	if a := rawRequest(t, s.addr, signedRebuild(secret, time.Now(), `{"n":2}`), 10*time.Second); a.status != http.StatusAccepted {
+		t.Fatalf("signed rebuild after the crash: got %d %q, want 202", a.status, a.body)
+	}
+	s.waitLog(t, logStarted, 2, 20*time.Second)
+	deadline := time.Now().Add(90 * time.Second)
+	for s.count(logBuilt)+s.count(logFailed) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.alive(t)
+	// A crash's trace is the child's, in the log, once.
+	if n := s.count("SIGQUIT"); n != 1 {
+		t.Errorf("SIGQUIT traces in the log: got %d, want 1", n)
+	}
+}
+
+// findChild returns the pid of a child process of parent, waiting for one
+// to appear.
+func findChild(t *testing.T, parent int, within time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		entries, err := os.ReadDir("/proc")
+		if err != nil {
+			t.Fatalf("this test reads /proc (Linux): %v", err)
+		}
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid ...: comm may hold spaces, so from the last ')'.
+			rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+			if f := strings.Fields(rest); len(f) > 1 && f[1] == strconv.Itoa(parent) {
+				return pid
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no child process of %d within %s", parent, within)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// threads returns how many threads process pid has (0 when it is gone).
+func threads(pid int) int {
+	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return len(tasks)
+}
