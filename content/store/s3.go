@@ -60,10 +60,9 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 		Prefix: aws.String(s.prefix + prefix),
 	})
 	for p.HasMorePages() {
-		s.count(opList)
-		page, err := p.NextPage(ctx)
+		page, err := s.listPage(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("s3 store: list %s%s: %w", s, prefix, normalise(err))
+			return nil, fmt.Errorf("s3 store: list %s%s: %w", s, prefix, err)
 		}
 		for _, o := range page.Contents {
 			key := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
@@ -74,6 +73,38 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 		}
 	}
 	return out, nil // S3 lists in key (UTF-8 byte) order already
+}
+
+// listPage asks for the paginator's next page. The SDK retries a request
+// that fails, but not an answer that breaks off once it has begun (an XML
+// listing cut short cannot be read): such a page is asked for again after
+// each of getBackoff's pauses, and then fails with ErrIncomplete.
+func (s *S3) listPage(ctx context.Context, p *s3.ListObjectsV2Paginator) (*s3.ListObjectsV2Output, error) {
+	for attempt := 0; ; attempt++ {
+		s.count(opList)
+		page, err := p.NextPage(ctx) // a failed page leaves the paginator where it was
+		if err == nil {
+			return page, nil
+		}
+		if !broken(err) || ctx.Err() != nil {
+			return nil, normalise(err)
+		}
+		if attempt == len(getBackoff) {
+			return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+		}
+		select {
+		case <-time.After(getBackoff[attempt]):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+		}
+	}
+}
+
+// broken reports whether a request failed because its answer could not be
+// read whole (the SDK could not decode it: an XML body cut short).
+func broken(err error) bool {
+	var de *smithy.DeserializationError
+	return errors.As(err, &de)
 }
 
 // Get reads one object.
@@ -129,6 +160,9 @@ func (s *S3) getOnce(ctx context.Context, key, version string) (*Object, error) 
 		if errors.Is(err, ErrNotModified) {
 			s.count(opNotModified)
 			return nil, err
+		}
+		if broken(err) && ctx.Err() == nil { // an error answer cut short
+			return nil, fmt.Errorf("s3 store: get %s: %w: %w", key, ErrIncomplete, err)
 		}
 		return nil, fmt.Errorf("s3 store: get %s: %w", key, err)
 	}

@@ -230,3 +230,43 @@ func TestS3PutIfLostAnswer(t *testing.T) {
 	}
 	t.Logf("faults injected: %v", proxy.Injected())
 }
+
+// A listing page cut short cannot be decoded, and the SDK does not ask
+// for it again: the store does, and lists every object; a listing that
+// never comes whole fails with ErrIncomplete.
+func TestS3ListRetriesBrokenPages(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	bucket := srv.Bucket(t)
+	direct := store.NewS3(srv.Client(), bucket, "")
+	for i := range 30 {
+		if _, err := direct.Write(ctx, &store.Object{Key: fmt.Sprintf("articles/a%02d.json", i), Body: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy := s3test.StartFaultProxy(t, srv.Endpoint)
+	st := store.NewS3(clientAt(srv, proxy.URL), bucket, "")
+	for _, faults := range []int64{2, 100} {
+		var lists atomic.Int64
+		proxy.SetRule(func(r *http.Request) s3test.Fault {
+			if r.Method == http.MethodGet && r.URL.Query().Has("list-type") && lists.Add(1) <= faults {
+				return s3test.Truncate
+			}
+			return s3test.Pass
+		})
+		infos, err := st.List(ctx, "articles/")
+		if faults == 100 {
+			if !errors.Is(err, store.ErrIncomplete) || lists.Load() != 4 {
+				t.Errorf("List with every page cut short: %v after %d requests, want ErrIncomplete after 4", err, lists.Load())
+			}
+			continue
+		}
+		if err != nil || len(infos) != 30 {
+			t.Fatalf("List with its first two pages cut short: %d objects, %v; want 30", len(infos), err)
+		}
+		if lists.Load() != 3 {
+			t.Errorf("%d list requests, want 3", lists.Load())
+		}
+	}
+	proxy.SetRule(nil)
+}
