@@ -37,9 +37,7 @@ type attackSite struct {
 
 func newAttackSite(t *testing.T) *attackSite {
 	t.Helper()
-	articles, site := exampleCopy(t, "http://feeds.example")
-	feeds := t.TempDir()
-	buildSite(t, articles, site, feeds)
+	articles, site, feeds := publishedCopy(t)
 	// Internal state that must never be served, beside the published site.
 	writeTestFile(t, filepath.Join(feeds, ".rebuild", "planted"), "PLANTED-CLAIM")
 	writeTestFile(t, filepath.Join(feeds, "feeds", ".hidden.rss"), "PLANTED-DOTFILE")

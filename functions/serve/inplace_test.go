@@ -58,9 +58,7 @@ func writeHostile(t *testing.T, articles string) {
 // build-report.json and in the server's log.
 func TestInPlaceRebuildHostileURLs(t *testing.T) {
 	t.Parallel()
-	articles, site := exampleCopy(t, "http://feeds.example")
-	feeds := t.TempDir()
-	buildSite(t, articles, site, feeds)
+	articles, site, feeds := publishedCopy(t)
 	writeHostile(t, articles)
 	secret := newSecret()
 	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
@@ -147,9 +145,7 @@ func TestInPlaceRebuildHostileURLs(t *testing.T) {
 // the rebuild key.
 func TestInPlaceBuildCrash(t *testing.T) {
 	t.Parallel()
-	articles, site := exampleCopy(t, "http://feeds.example")
-	feeds := t.TempDir()
-	buildSite(t, articles, site, feeds)
+	articles, site, feeds := publishedCopy(t)
 	secret := newSecret()
 	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
 		"FEEDPUB_REBUILD_SECRET="+secret)

@@ -42,43 +42,58 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if template.dir != "" {
+		os.RemoveAll(template.dir)
+	}
+	os.Exit(code)
 }
 
-// exampleCopy copies the example site's articles and site file into a
-// fresh folder, the site's base URL set to base, and returns the article
-// folder and the site file.
-func exampleCopy(t *testing.T, base string) (articles, site string) {
+// template is the example site published once for every test that
+// serves it (a build under -race takes seconds), copied for each.
+var template struct {
+	once sync.Once
+	dir  string // articles/, site.yaml, feeds/
+	err  error
+}
+
+// publishedCopy returns a fresh copy of the example site (its articles
+// and site file, the base URL http://feeds.example) and of the site
+// published from it.
+func publishedCopy(t *testing.T) (articles, site, feeds string) {
 	t.Helper()
+	template.once.Do(func() {
+		if template.dir, template.err = os.MkdirTemp("", "feedpub-serve-test-"); template.err != nil {
+			return
+		}
+		d := template.dir
+		if template.err = os.CopyFS(filepath.Join(d, "articles"), os.DirFS("../../examples/articles")); template.err != nil {
+			return
+		}
+		data, err := os.ReadFile("../../examples/site.yaml")
+		if err != nil {
+			template.err = err
+			return
+		}
+		data = regexp.MustCompile(`(?m)^base_url:.*$`).ReplaceAll(data, []byte("base_url: http://feeds.example"))
+		if template.err = os.WriteFile(filepath.Join(d, "site.yaml"), data, 0o644); template.err != nil {
+			return
+		}
+		b, err := publish.Open(context.Background(), filepath.Join(d, "articles"), filepath.Join(d, "site.yaml"), filepath.Join(d, "feeds"), "")
+		if err != nil {
+			template.err = err
+			return
+		}
+		_, template.err = b.Run(context.Background())
+	})
+	if template.err != nil {
+		t.Fatalf("publish the example site: %v", template.err)
+	}
 	dir := t.TempDir()
-	articles = filepath.Join(dir, "articles")
-	if err := os.CopyFS(articles, os.DirFS("../../examples/articles")); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(template.dir)); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../../examples/site.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = regexp.MustCompile(`(?m)^base_url:.*$`).ReplaceAll(data, []byte("base_url: "+base))
-	site = filepath.Join(dir, "site.yaml")
-	if err := os.WriteFile(site, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return articles, site
-}
-
-// buildSite publishes articles and site into out, in this process.
-func buildSite(t *testing.T, articles, site, out string) *publish.Report {
-	t.Helper()
-	b, err := publish.Open(context.Background(), articles, site, out, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := b.Run(context.Background())
-	if err != nil {
-		t.Fatalf("build the site: %v", err)
-	}
-	return rep
+	return filepath.Join(dir, "articles"), filepath.Join(dir, "site.yaml"), filepath.Join(dir, "feeds")
 }
 
 // newSecret returns a rebuild key no test output could hold by chance.
