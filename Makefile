@@ -144,8 +144,9 @@ build-ServeFunction:
 	$(LAMBDA_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/serve
 
 # Builds and deploys the stack to the account and region of your AWS
-# credentials; the first deploy needs the rebuild secret (infra/README.md):
-#   make deploy DEPLOY_FLAGS='--parameter-overrides RebuildSecret=...'
+# credentials. Create the rebuild key's SSM SecureString first
+# (infra/README.md, Deploy); a custom domain is two parameters:
+#   make deploy DEPLOY_FLAGS='--parameter-overrides DomainName=feeds.example.com CertificateArn=arn:aws:acm:us-east-1:...'
 deploy:
 	@command -v sam >/dev/null || { echo "sam not found: install the AWS SAM CLI (see infra/README.md)"; exit 1; }
 	cd infra && sam build && sam deploy $(DEPLOY_FLAGS)

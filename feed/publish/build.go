@@ -116,8 +116,17 @@ type Report struct {
 	Written     []string     `json:"written"`
 	Unchanged   []string     `json:"unchanged"`
 	Hubs        []HubReport  `json:"hubs,omitempty"` // the WebSub announcements of the changed feeds
+	// Withheld are the outputs the publish gate refused: not written, so
+	// readers keep their last good version.
+	Withheld []Withholding `json:"withheld,omitempty"`
 
 	failed []string // outputs the build could not write
+}
+
+// Withholding is one output the publish gate refused, and why.
+type Withholding struct {
+	Output string `json:"output"`
+	Reason string `json:"reason"`
 }
 
 // Counts sorts the documents.
@@ -343,6 +352,9 @@ func (b *Build) finish(st *catalog.State, rep *Report) {
 	written := map[string]bool{} // or failed: neither is unchanged
 	for _, k := range append(rep.Written, rep.failed...) {
 		written[k] = true
+	}
+	for _, w := range rep.Withheld {
+		written[w.Output] = true
 	}
 	// Feeds and their preview pages, and the pages that list them (not
 	// every archive page, which would make the report as long as the

@@ -1,6 +1,11 @@
 package publish
 
-import "time"
+import (
+	"bytes"
+	"time"
+
+	"github.com/feedpub/feedpub/feed"
+)
 
 // SetHeadMargin makes b keep n members beyond the item limit in each
 // feed's head (0: the default), so that tests can run heads short.
@@ -9,3 +14,17 @@ func SetHeadMargin(b *Build, n int) { b.margin = n }
 // SetClaimFor makes b's claims expire after d, so that tests can see a
 // dead build's claim expire.
 func SetClaimFor(b *Build, d time.Duration) { b.claimFor = d }
+
+// BreakFeeds makes every build change each output named by key with
+// change before the publish gate checks it, until the test ends.
+func BreakFeeds(t interface{ Cleanup(func()) }, change func(key string, doc *bytes.Buffer)) {
+	testHookFeed = change
+	t.Cleanup(func() { testHookFeed = nil })
+}
+
+// BreakItems makes every build change the items made of each document
+// before the publish gate checks them, until the test ends.
+func BreakItems(t interface{ Cleanup(func()) }, change func(key string, items *feed.Items)) {
+	testHookItems = change
+	t.Cleanup(func() { testHookItems = nil })
+}

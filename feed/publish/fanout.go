@@ -75,8 +75,9 @@ type batchResult struct {
 	Err     string
 	// Entries and Stale are what the outputs written mean for the
 	// manifest, which the coordinator writes.
-	Entries map[string]manifest.Object
-	Stale   []string
+	Entries  map[string]manifest.Object
+	Stale    []string
+	Withheld []Withholding
 }
 
 func resultKey(batchKey string) string { return batchKey + ".done" }
@@ -168,6 +169,7 @@ func (b *Build) fanOut(ctx context.Context, id string, pl *plan, out *outbox) er
 		}
 		maps.Copy(out.entries, res.Entries)
 		out.stale = append(out.stale, res.Stale...)
+		out.withheld = append(out.withheld, res.Withheld...)
 		out.mu.Unlock()
 	}
 	return errors.Join(errs...)
@@ -241,7 +243,7 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 		res.Err = errors.Join(out.errs...).Error()
 	}
 	res.Jobs, res.Written, res.Failed = bt.Jobs, out.written, out.failed
-	res.Entries, res.Stale = out.entries, out.stale
+	res.Entries, res.Stale, res.Withheld = out.entries, out.stale, out.withheld
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(res); err != nil {
 		return fmt.Errorf("publish: work: %w", err)

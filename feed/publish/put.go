@@ -13,6 +13,7 @@ import (
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/gate"
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/page"
 )
@@ -52,6 +53,12 @@ func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repai
 		var buf bytes.Buffer
 		if err := p.render(&buf); err != nil {
 			return fmt.Errorf("publish: render %s: %w", p.key, err)
+		}
+		if p.key == layout.OPML {
+			if err := gate.XML(buf.Bytes()); err != nil {
+				out.withhold(p.key, err)
+				continue
+			}
 		}
 		hash := store.Hash(buf.Bytes())
 		if st.Head.Pages[p.key] != hash || out.compare || repair || !out.current(p.key, hash) {

@@ -13,6 +13,8 @@ import (
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/gate"
+	"github.com/feedpub/feedpub/feed/layout"
 )
 
 // fetched is one document as the read stage found it.
@@ -126,6 +128,14 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 		f.facts = catalog.FactsOf(a)
 		if a.Visible(now) && (short == nil || short.enters(in.Key, f.facts)) {
 			items := feed.RenderItems(b.Site, a)
+			if testHookItems != nil {
+				testHookItems(in.Key, &items)
+			}
+			if p := checkItems(items); p != nil {
+				// Never in a feed: rejected, as if it did not parse.
+				f.facts, f.problems = nil, []content.Problem{*p}
+				return f, nil
+			}
 			if cache == nil {
 				f.rendered = &items
 			} else if err := cache.put(in.Key, items); err != nil {
@@ -219,4 +229,16 @@ func (l *shortlist) enters(key string, f *catalog.Facts) bool {
 		l.heads[ref.name] = h
 	}
 	return in
+}
+
+// checkItems passes an article's items, as made, through the publish gate:
+// a problem when one fails (a renderer's bug, never the document's fault,
+// but the article stays out of every feed rather than break them).
+func checkItems(items feed.Items) *content.Problem {
+	for i, ext := range layout.Exts {
+		if err := gate.Item(ext, items[i]); err != nil {
+			return &content.Problem{Reason: fmt.Sprintf("its %s item failed the publish check (a feedpub bug: please report it): %v", ext, err)}
+		}
+	}
+	return nil
 }

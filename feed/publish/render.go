@@ -16,6 +16,7 @@ import (
 	"github.com/feedpub/feedpub/content/catalog"
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/gate"
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/manifest"
 )
@@ -142,6 +143,35 @@ type outbox struct {
 	last    *manifest.Manifest
 	entries map[string]manifest.Object
 	stale   []string
+	// withheld are the outputs the publish gate refused.
+	withheld []Withholding
+}
+
+// testHookFeed and testHookItems, when a test sets them, may change what
+// the renderers made, before the gate sees it: tests make them break an
+// output, as no renderer is known to.
+var (
+	testHookFeed  func(key string, doc *bytes.Buffer)
+	testHookItems func(key string, items *feed.Items)
+)
+
+// withhold records an output the publish gate refused.
+func (o *outbox) withhold(key string, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.withheld = append(o.withheld, Withholding{Output: key, Reason: err.Error()})
+}
+
+// checkFeed passes feed f in format i, assembled as doc from items (each
+// checked when it was made), through the publish gate: its envelope, the
+// feed without items, is rendered again and checked, and doc must be that
+// envelope with the items.
+func checkFeed(i int, f *feed.Feed, doc []byte, items [][]byte) error {
+	var env bytes.Buffer
+	if err := feed.Assemble(&env, i, f, nil); err != nil {
+		return err
+	}
+	return gate.Feed(layout.Exts[i], env.Bytes(), doc, items)
 }
 
 type batchWriter interface {
@@ -342,6 +372,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	}
 	out.flush(ctx)
 	rep.Written = append(rep.Written, out.written...)
+	rep.Withheld = append(rep.Withheld, out.withheld...)
 	errs = append(errs, out.errs...)
 	if len(errs) == 0 {
 		for _, key := range out.stale {
@@ -474,8 +505,17 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 		if err := feed.Assemble(buf, i, f, frags[i][:cut]); err != nil {
 			return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
 		}
-		hash := store.Hash(buf.Bytes())
 		key := j.key(ext)
+		if testHookFeed != nil {
+			testHookFeed(key, buf)
+		}
+		if err := checkFeed(i, f, buf.Bytes(), frags[i][:cut]); err != nil {
+			// Not written: readers keep the last good version, and the
+			// catalog what it published.
+			out.withhold(key, err)
+			continue
+		}
+		hash := store.Hash(buf.Bytes())
 		cc := b.cacheControlOf(j)
 		if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(key, hash, cc) {
 			out.addWith(ctx, key, buf.Bytes(), hash, cc)
