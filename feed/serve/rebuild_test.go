@@ -564,3 +564,75 @@ func TestSignScript(t *testing.T) {
 		}
 	})
 }
+
+// countingReader counts the bytes read from it; it has n of them, or
+// fails with err once it has given them.
+type countingReader struct {
+	n, read int64
+	err     error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.read >= c.n {
+		if c.err != nil {
+			return 0, c.err
+		}
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(p)), c.n-c.read))
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	c.read += int64(k)
+	return k, nil
+}
+
+// TestRebuildBodyLimits: a body declared larger than 64 KiB is refused
+// (413) before a byte of it is read; one sent without a length is read no
+// further than the limit; one that breaks off is 400. None starts a build
+// or claims a signature, and the answers say no more than that.
+func TestRebuildBodyLimits(t *testing.T) {
+	now := clock()
+	ts := unix(now)
+	for _, tt := range []struct {
+		name     string
+		body     *countingReader
+		declared int64 // Content-Length; -1 unknown
+		want     int
+		maxRead  int64
+	}{
+		{"100 MB declared", &countingReader{n: 100 << 20}, 100 << 20, http.StatusRequestEntityTooLarge, 0},
+		{"64 KiB + 1 declared", &countingReader{n: 64<<10 + 1}, 64<<10 + 1, http.StatusRequestEntityTooLarge, 0},
+		{"100 MB undeclared", &countingReader{n: 100 << 20}, -1, http.StatusRequestEntityTooLarge, 64<<10 + 1 + 32<<10},
+		{"broken off", &countingReader{n: 10, err: io.ErrUnexpectedEOF}, -1, http.StatusBadRequest, 10},
+		{"broken off, declared", &countingReader{n: 10, err: io.ErrUnexpectedEOF}, 100, http.StatusBadRequest, 10},
+	} {
+		for _, v := range via {
+			t.Run(tt.name+"/"+v.name, func(t *testing.T) {
+				body := *tt.body
+				claims := NewMemoryClaims()
+				rb, starts := rebuildAt(t, testSecret, now, claims, nil, nil)
+				r := httptest.NewRequest(http.MethodPost, "/rebuild", &body)
+				r.ContentLength = tt.declared
+				r.Header.Set(TimestampHeader, ts)
+				r.Header.Set(SignatureHeader, "sha256="+strings.Repeat("00", 32))
+				resp, got := serveRebuild(t, v.wrap(rb, t), r)
+				if resp.StatusCode != tt.want {
+					t.Fatalf("status: got %d %q, want %d", resp.StatusCode, got, tt.want)
+				}
+				if body.read > tt.maxRead {
+					t.Errorf("bytes of the body read: %d, want at most %d", body.read, tt.maxRead)
+				}
+				if starts.Load() != 0 || len(claims.seen) != 0 {
+					t.Errorf("builds started %d, signatures claimed %d: want none", starts.Load(), len(claims.seen))
+				}
+				if want := map[int]string{413: "request body too large\n", 400: "bad request\n"}[tt.want]; got != want {
+					t.Errorf("body: got %q, want %q", got, want)
+				}
+				if resp.Header.Get("Connection") != "close" {
+					t.Errorf("Connection: got %q, want close (the rest of the body is not read)", resp.Header.Get("Connection"))
+				}
+			})
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	h := serve.New(src, opts...)
 	if inLambda {
-		lambdaurl.Start(h)
+		lambdaurl.Start(recovered(h))
 		return nil
 	}
 	return listen(ctx, h, *addr, *feeds)
@@ -141,6 +142,47 @@ func listen(ctx context.Context, h http.Handler, addr, feeds string) error {
 	}
 	return nil
 }
+
+// recovered answers 500 to a request whose handler panics, and logs the
+// panic: lambdaurl runs the handler in a goroutine of its own that does not
+// recover, so a panic would end the function's process (net/http's server
+// recovers a handler's panic itself).
+func recovered(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &headerWatch{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			slog.ErrorContext(r.Context(), "serve: handler panicked", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !rw.wrote {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		h.ServeHTTP(rw, r)
+	})
+}
+
+// headerWatch records whether the answer's head was written.
+type headerWatch struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *headerWatch) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerWatch) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer's own methods.
+func (w *headerWatch) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {
