@@ -51,10 +51,13 @@ func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool
 
 // PutIfAbsent creates key with body only if no object has that key, with an
 // S3 conditional write (If-None-Match: *); it reports false when one does.
+// As with PutIf, an upload whose answer was lost and whose retry finds the
+// key taken is told by its token (one HEAD): then it created the key.
 func (s *S3) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, error) {
 	if err := CheckKey(key); err != nil {
 		return false, fmt.Errorf("s3 store: put-if-absent %q: %w", key, err)
 	}
+	token := randomSuffix()
 	s.count(opPut)
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
@@ -62,10 +65,12 @@ func (s *S3) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, er
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		IfNoneMatch:   aws.String("*"),
+		Metadata:      map[string]string{writeIDMeta: token},
 	})
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) && (re.HTTPStatusCode() == 412 || re.HTTPStatusCode() == 409) {
-		return false, nil
+		_, mine := s.landed(ctx, key, token)
+		return mine, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("s3 store: put-if-absent %s: %w", key, err)

@@ -228,6 +228,15 @@ func TestS3PutIfLostAnswer(t *testing.T) {
 	if _, err := st.PutIf(ctx, &store.Object{Key: key, Body: []byte(`{"gen":"other"}`)}, ""); !errors.Is(err, store.ErrPrecondition) {
 		t.Fatalf("PutIf create over an object with the same bytes: %v, want ErrPrecondition", err)
 	}
+	// PutIfAbsent (the rebuild endpoint's replay claims) alike: its own
+	// upload with its answer lost is a creation, another's is not.
+	puts.Store(0)
+	if created, err := st.PutIfAbsent(ctx, ".rebuild/sig", []byte("1")); err != nil || !created {
+		t.Fatalf("PutIfAbsent, its answer lost = %v, %v; want true", created, err)
+	}
+	if created, err := st.PutIfAbsent(ctx, ".rebuild/sig", []byte("1")); err != nil || created {
+		t.Fatalf("PutIfAbsent of a key taken, its answer lost = %v, %v; want false", created, err)
+	}
 	t.Logf("faults injected: %v", proxy.Injected())
 }
 
