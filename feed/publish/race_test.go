@@ -119,12 +119,17 @@ func TestRacingBuilds(t *testing.T) {
 		ids.Unlock()
 		b := &publish.Build{Site: site, Articles: articles, Out: watched{store.NewS3(client, outBucket, ""), h, id},
 			Now: now, Keys: keys, MaxRetraction: -1, ID: id}
+		wait := 5 * time.Millisecond
 		for attempt := 0; ; attempt++ {
 			_, err := b.Run(ctx)
 			// Busy: another build holds the catalog; SQS would deliver the
-			// message again later.
+			// message again later, after a visibility timeout. The waits
+			// grow (to 400 ms, with jitter) as SQS's redeliveries spread:
+			// 66 builds retrying every few milliseconds starve the one
+			// holding the catalog of the machine (two cores, versitygw).
 			if errors.Is(err, catalog.ErrBusy) || errors.Is(err, catalog.ErrLost) {
-				time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+				time.Sleep(wait + time.Duration(rand.Int64N(int64(wait))))
+				wait = min(2*wait, 400*time.Millisecond)
 				continue
 			}
 			return err
