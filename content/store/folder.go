@@ -12,8 +12,10 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Folder stores objects as files below a directory. Keys cannot reach
@@ -27,6 +29,56 @@ type Folder struct {
 	fsyncEach bool
 	// onSync, when set, is told of every sync call WriteAll makes (tests).
 	onSync func(call, name string)
+
+	// swept holds the directories whose stale temporary files this store
+	// removed (see sweep).
+	swept sync.Map
+}
+
+// staleTemp is how old the temporary file of a write must be before a
+// write to its directory removes it: one left by a process that died
+// between writing it and renaming it into place (a build killed
+// mid-write). No write lasts that long, nor does a build's claim on the
+// catalog (20 minutes), so no live write loses its file.
+const staleTemp = time.Hour
+
+// sweep removes from dir (a key's directory, "." for the top) the
+// temporary files of writes older than staleTemp, once per directory for
+// this store: they are hidden from every listing, and nothing else would
+// ever remove them. It reports nothing: a file it cannot remove stays.
+func (f *Folder) sweep(r *os.Root, dir string) {
+	if _, done := f.swept.LoadOrStore(dir, true); done {
+		return
+	}
+	d, err := r.Open(dir)
+	if err != nil {
+		return
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-staleTemp)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			_ = r.Remove(path.Join(dir, e.Name()))
+		}
+	}
+}
+
+// isTempName reports whether name is a temporary file's (tempName's base):
+// "." + a key's base + "." + 12 hex digits + ".tmp".
+func isTempName(name string) bool {
+	rest, ok := strings.CutSuffix(name, ".tmp")
+	if !ok || !strings.HasPrefix(rest, ".") || len(rest) < 2+1+12 || rest[len(rest)-13] != '.' {
+		return false
+	}
+	_, err := hex.DecodeString(rest[len(rest)-12:])
+	return err == nil
 }
 
 // NewFolder returns a store over dir; the directory is created on the first
@@ -319,6 +371,7 @@ func (f *Folder) replace(r *os.Root, key string, body []byte) error {
 		_ = r.Remove(tmp)
 		return err
 	}
+	f.sweep(r, path.Dir(key))
 	return nil
 }
 

@@ -42,6 +42,10 @@ const batchWorkers = 8
 // object not yet renamed, and they stay as they were; once the renames
 // have begun WriteAll finishes them. On every failure the temporary files
 // are removed. A key given twice ends with the last of its objects.
+//
+// The temporary files a process that died mid-write left in a directory
+// written to are removed once they are an hour old (see sweep); Put,
+// Write and PutIf do the same.
 func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []string, err error) {
 	versions = make([]string, len(objs))
 	errs := make([]error, len(objs))
@@ -200,6 +204,9 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 	}
 	for _, i := range renamed {
 		versions[i] = hashes[i]
+	}
+	for dir := range subs {
+		f.sweep(r, dir)
 	}
 	return versions, errors.Join(errs...)
 }
