@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"io"
 	"net/http"
 	"os"
@@ -198,6 +200,13 @@ func TestInPlaceBuildCrash(t *testing.T) {
 // to appear.
 func findChild(t *testing.T, parent int, within time.Duration) int {
 	t.Helper()
+	return findChildWith(t, parent, "", within)
+}
+
+// findChildWith returns the pid of a child process of parent whose command
+// line holds arg, waiting for one to appear.
+func findChildWith(t *testing.T, parent int, arg string, within time.Duration) int {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		entries, err := os.ReadDir("/proc")
@@ -215,7 +224,10 @@ func findChild(t *testing.T, parent int, within time.Duration) int {
 			}
 			// pid (comm) state ppid ...: comm may hold spaces, so from the last ')'.
 			rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
-			if f := strings.Fields(rest); len(f) > 1 && f[1] == strconv.Itoa(parent) {
+			if f := strings.Fields(rest); len(f) < 2 || f[1] != strconv.Itoa(parent) {
+				continue
+			}
+			if cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline"); strings.Contains(string(cmdline), arg) {
 				return pid
 			}
 		}
@@ -230,4 +242,79 @@ func findChild(t *testing.T, parent int, within time.Duration) int {
 func threads(pid int) int {
 	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 	return len(tasks)
+}
+
+// TestInPlaceQueue: requests that arrive while a build runs share one more
+// build after it; stopping the builder stops a build that runs (SIGTERM:
+// the child ends its build cleanly, leaving the catalog free for the
+// next) and waits for it.
+func TestInPlaceQueue(t *testing.T) {
+	t.Parallel()
+	articles, site, feeds := publishedCopy(t)
+	p, err := newInPlace(feeds, articles, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	p.log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.loop(ctx)
+	count := func(what string) int { return strings.Count(logs.String(), what) }
+	settle := func() {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for count(logStarted) == 0 || count(logStarted) != count(logBuilt)+count(logFailed) || len(p.kick) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the builds did not end within 90 s:\n%s", logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for range 10 {
+		if err := p.start(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle()
+	if n := count(logStarted); n < 1 || n > 2 {
+		t.Errorf("builds for 10 requests in a row: got %d, want 1 or 2 (one running, one after it)", n)
+	}
+	if n := count(logFailed); n != 0 {
+		t.Errorf("builds failed:\n%s", logs.String())
+	}
+
+	// A build stopped half-way by the server's shutdown: a full one (the
+	// site file changed), which takes long enough to be caught running.
+	siteFile, err := os.ReadFile(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	siteFile = []byte(strings.Replace(string(siteFile), "\ntitle:", "\ntitle: Stopped", 1))
+	if err := os.WriteFile(site, siteFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.start(ctx)
+	child := findChildWith(t, os.Getpid(), feeds, 20*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); threads(child) < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // into the build
+	began := time.Now()
+	cancel()
+	p.wait()
+	t.Logf("a build asked to stop ended in %s: %s", time.Since(began).Round(time.Millisecond), lastLine(logs.String()))
+	if time.Since(began) > childGrace+2*time.Second {
+		t.Errorf("stopping took %s, want at most the grace of %s", time.Since(began), childGrace)
+	}
+	if count(logBuilt)+count(logFailed) != count(logStarted) {
+		t.Errorf("the stopped build logged no outcome:\n%s", logs.String())
+	}
+	// Whether it stopped before or after committing, the catalog is free.
+	buildSiteHere(t, articles, site, feeds)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

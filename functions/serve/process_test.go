@@ -96,6 +96,18 @@ func publishedCopy(t *testing.T) (articles, site, feeds string) {
 	return filepath.Join(dir, "articles"), filepath.Join(dir, "site.yaml"), filepath.Join(dir, "feeds")
 }
 
+// buildSiteHere builds articles and site into feeds in this process.
+func buildSiteHere(t *testing.T, articles, site, feeds string) {
+	t.Helper()
+	b, err := publish.Open(context.Background(), articles, site, feeds, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+}
+
 // newSecret returns a rebuild key no test output could hold by chance.
 func newSecret() string {
 	b := make([]byte, 16)
