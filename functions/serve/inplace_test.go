@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
