@@ -175,7 +175,7 @@ func TestUnderLoad(t *testing.T) {
 		t.Errorf("only %d answers in %s", responses, loadDuration)
 	}
 	// Builds under -race on a busy machine take seconds: one published
-	// while wrk runs is the least (the site file's feeds all change).
+	// while wrk runs is the least asked for.
 	if builtUnderLoad < 1 {
 		t.Errorf("in-place builds published during the load: got none")
 	}
