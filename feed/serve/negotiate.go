@@ -96,10 +96,11 @@ func deltaCoding(header []string) (gzip, ok bool) {
 // acceptsFeed reports whether an A-IM header (RFC 3229 §10.5.3: a list of
 // instance manipulations, case-insensitive, each with an optional q-value)
 // accepts "feed": named with a q-value above zero; "feed;q=0" refuses it.
-// A malformed q-value makes its item say nothing.
+// A malformed q-value makes its item say nothing. Only the first
+// MaxListBytes of the header are read.
 func acceptsFeed(header []string) bool {
 	best := 0
-	for _, field := range header {
+	for _, field := range bounded(header) {
 		for field != "" {
 			var item string
 			item, field, _ = strings.Cut(field, ",")

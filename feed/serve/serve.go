@@ -448,8 +448,36 @@ func preconditions(r *http.Request, etag string, modified time.Time) int {
 	return http.StatusOK
 }
 
+// MaxListBytes is how much of an If-Match, If-None-Match or A-IM header
+// (all its fields) the handler reads: a reader or a cache sends one
+// entity tag (34 bytes) or a few. The rest of a longer list is ignored:
+// its request gets the full answer, which is always right, and the work
+// one request costs stays bounded however large its headers (If-None-Match
+// is compared with every representation and delta of a feed).
+const MaxListBytes = 4 << 10
+
+// bounded returns the first MaxListBytes of a header's fields, counting a
+// separator between fields; a field cut short ends with a partial entity
+// tag, which is invalid and so ends it.
+func bounded(fields []string) []string {
+	left := MaxListBytes
+	for i, v := range fields {
+		if len(v) >= left {
+			if i == 0 {
+				return []string{v[:left]}
+			}
+			return append(fields[:i:i], v[:left])
+		}
+		left -= len(v) + 1
+		if left <= 0 {
+			return fields[:i+1]
+		}
+	}
+	return fields
+}
+
 func anyMatches(fields []string, etag string, strong bool) bool {
-	for _, v := range fields {
+	for _, v := range bounded(fields) {
 		if matchesAny(v, etag, strong) {
 			return true
 		}
