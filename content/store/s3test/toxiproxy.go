@@ -133,36 +133,43 @@ func (p *Proxy) Clear(t testing.TB) {
 }
 
 // SetEnabled opens or closes the proxy: a disabled proxy refuses
-// connections and drops those it holds.
-func (p *Proxy) SetEnabled(t testing.TB, on bool) {
-	t.Helper()
-	p.tp.call(t, "POST", "/proxies/"+url.PathEscape(p.Name), map[string]any{"enabled": on, "listen": p.Listen, "upstream": p.Upstream})
+// connections and drops those it holds. It returns an error rather than
+// failing a test, so that a goroutine beside the test may call it.
+func (p *Proxy) SetEnabled(on bool) error {
+	return p.tp.do("POST", "/proxies/"+url.PathEscape(p.Name), map[string]any{"enabled": on, "listen": p.Listen, "upstream": p.Upstream})
 }
 
 func (tp *Toxiproxy) call(t testing.TB, method, path string, body any) {
 	t.Helper()
+	if err := tp.do(method, path, body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (tp *Toxiproxy) do(method, path string, body any) error {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, tp.API+path, r)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := tp.client.Do(req)
 	if err != nil {
-		t.Fatalf("toxiproxy %s %s: %v", method, path, err)
+		return fmt.Errorf("toxiproxy %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
-		t.Fatalf("toxiproxy %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(answer)))
+		return fmt.Errorf("toxiproxy %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(answer)))
 	}
+	return nil
 }
 
 func (tp *Toxiproxy) get(t testing.TB, path string, v any) {
