@@ -151,6 +151,7 @@ func TestInPlaceBuildCrash(t *testing.T) {
 	secret := newSecret()
 	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
 		"FEEDPUB_REBUILD_SECRET="+secret)
+	retitle(t, site, "Crashed") // a full build: long enough to be caught running
 
 	if a := rawRequest(t, s.addr, signedRebuild(secret, time.Now(), `{"n":1}`), 10*time.Second); a.status != http.StatusAccepted {
 		t.Fatalf("signed rebuild: got %d %q, want 202", a.status, a.body)
@@ -286,14 +287,7 @@ func TestInPlaceQueue(t *testing.T) {
 
 	// A build stopped half-way by the server's shutdown: a full one (the
 	// site file changed), which takes long enough to be caught running.
-	siteFile, err := os.ReadFile(site)
-	if err != nil {
-		t.Fatal(err)
-	}
-	siteFile = []byte(strings.Replace(string(siteFile), "\ntitle:", "\ntitle: Stopped", 1))
-	if err := os.WriteFile(site, siteFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	retitle(t, site, "Stopped")
 	_ = p.start(ctx)
 	child := findChildWith(t, os.Getpid(), feeds, 20*time.Second)
 	for deadline := time.Now().Add(10 * time.Second); threads(child) < 2 && time.Now().Before(deadline); {
@@ -316,5 +310,23 @@ func TestInPlaceQueue(t *testing.T) {
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	last := lines[len(lines)-1]
+	return last[:min(len(last), 300)]
+}
+
+// retitle puts prefix before the title in the site file: every feed
+// changes, and the next build is a full one.
+func retitle(t *testing.T, site, prefix string) {
+	t.Helper()
+	data, err := os.ReadFile(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(data), "\ntitle: ", "\ntitle: "+prefix+" ", 1)
+	if changed == string(data) {
+		t.Fatal("the site file has no title line")
+	}
+	if err := os.WriteFile(site, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

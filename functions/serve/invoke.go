@@ -123,11 +123,11 @@ func (p *inPlace) loop(ctx context.Context) {
 // wait returns when the loop has ended, its last build with it.
 func (p *inPlace) wait() { <-p.done }
 
-// How much of a child's stdout (its summary) and stderr (its errors, a
+// How much of a child's stdout (its summary) and stderr (its error, a
 // panic's trace) is kept.
 const (
 	childStdout = 1 << 20
-	childStderr = 64 << 10
+	childStderr = 8 << 10
 )
 
 // build runs one child build and logs its outcome.
@@ -137,7 +137,7 @@ func (p *inPlace) build(ctx context.Context) {
 	cmd.Env = p.env
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = childGrace
-	stdout, stderr := &tail{max: childStdout}, &tail{max: childStderr}
+	stdout, stderr := &head{max: childStdout}, &head{max: childStderr}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	p.log.InfoContext(ctx, "rebuild: build started")
 	if err := cmd.Run(); err != nil {
@@ -206,27 +206,36 @@ func buildChild(args []string) int {
 	return 0
 }
 
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
+// head keeps the first max bytes written to it (a panic's message and the
+// stack of the goroutine that panicked come first) and counts the rest.
+type head struct {
+	mu      sync.Mutex
+	max     int
+	b       []byte
+	dropped int
 }
 
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
+func (h *head) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	keep := min(len(p), h.max-len(h.b))
+	h.b = append(h.b, p[:keep]...)
+	h.dropped += len(p) - keep
 	return len(p), nil
 }
 
-func (t *tail) Bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.b)
+func (h *head) Bytes() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.b)
 }
 
-func (t *tail) String() string { return string(t.Bytes()) }
+// String is what was kept, and how much was not.
+func (h *head) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.dropped > 0 {
+		return fmt.Sprintf("%s… (%d bytes more)", h.b, h.dropped)
+	}
+	return string(h.b)
+}
