@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -149,12 +150,27 @@ func (h *Handler) keys(ev events.S3Event) []string {
 			key = r.S3.Object.Key
 		}
 		rel, ok := strings.CutPrefix(key, h.ArticlePrefix)
-		if ok && strings.HasSuffix(rel, ".json") &&
-			(strings.HasPrefix(r.EventName, "ObjectCreated:") || strings.HasPrefix(r.EventName, "ObjectRemoved:")) {
-			out = append(out, rel)
+		if !ok || !strings.HasSuffix(rel, ".json") ||
+			!strings.HasPrefix(r.EventName, "ObjectCreated:") && !strings.HasPrefix(r.EventName, "ObjectRemoved:") {
+			continue
 		}
+		if !documentKey(rel) {
+			// S3 holds it, but no listing shows it and no store reads it: a
+			// build of it would fail, and its message with it, every time.
+			h.logger().Warn("ignored s3 key: not a document key", "key", key)
+			continue
+		}
+		out = append(out, rel)
 	}
 	return out
+}
+
+// documentKey reports whether a key below the articles location can name
+// a document: one a store can read (store.CheckKey: no empty, "." or ".."
+// element, no backslash or control character) and a listing shows (no
+// element that starts with a dot).
+func documentKey(rel string) bool {
+	return store.CheckKey(rel) == nil && !strings.HasPrefix(rel, ".") && !strings.Contains(rel, "/.")
 }
 
 // sqs runs one build for a batch of S3 notifications delivered through SQS.
