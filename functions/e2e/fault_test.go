@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -508,6 +510,9 @@ type faultCase struct {
 	// loudly, with an error containing failWith) or "" (either).
 	must     string
 	failWith string
+	// command runs the build command (the build function's binary, with
+	// the SDK's standard configuration) instead of a build in the test.
+	command bool
 }
 
 // firstTries is a rule that gives fault f to the first n tries of every
@@ -620,6 +625,33 @@ func TestFaultsS3(t *testing.T) {
 	}
 	checkSite(t, s3Objects(t, clean, feeds), out, site, true)
 
+	// The build command itself, with the SDK's standard configuration (3
+	// attempts a request, the default retry quota), as it runs outside
+	// Lambda: a failure is its exit status and the line it prints.
+	siteFile := filepath.Join(t.TempDir(), "site.yaml")
+	if err := os.WriteFile(siteFile, []byte(faultSite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runCommand := func(viaProxy bool) error {
+		endpoint := px.Endpoint()
+		if viaProxy {
+			endpoint = fp.URL
+		}
+		cmd := buildCommand(append(srv.Env(), "AWS_ENDPOINT_URL_S3="+endpoint), "s3://"+content+"/articles", siteFile, "s3://"+feeds+"/")
+		b, err := cmd.CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		msg := strings.TrimSpace(string(b))
+		if i := strings.LastIndex(msg, "\nbuild: "); i >= 0 {
+			msg = msg[i+1:]
+		}
+		if !strings.HasPrefix(msg, "build: ") {
+			t.Errorf("the build command failed (%v) without saying why: %s", err, b)
+		}
+		return fmt.Errorf("%v: %s", err, msg)
+	}
+
 	cases := []faultCase{
 		{name: "latency and bandwidth", must: "pass", toxics: []s3test.Toxic{
 			{Type: "latency", Stream: "downstream", Attributes: map[string]int{"latency": 20, "jitter": 15}},
@@ -667,6 +699,9 @@ func TestFaultsS3(t *testing.T) {
 		{name: "every GET's first body truncated", must: "pass", rule: firstTries(1, s3test.Truncate, objectGet)},
 		{name: "every GET's first body corrupted", must: "pass", rule: firstTries(1, s3test.Corrupt, objectGet)},
 		{name: "every write's first try applied, answered 500", must: "pass", rule: firstTries(1, s3test.Error500After, write)},
+		{name: "the build command, every GET's first body truncated", command: true, must: "pass", rule: firstTries(1, s3test.Truncate, objectGet)},
+		{name: "the build command, a tenth of the connections reset", command: true, toxics: []s3test.Toxic{
+			{Type: "reset_peer", Stream: "downstream", Toxicity: 0.1, Attributes: map[string]int{"timeout": 20}}}},
 		{name: "every article's body truncated", must: "fail", failWith: "incomplete body", rule: always(s3test.Truncate, below(http.MethodGet, "articles/"))},
 		{name: "the site feed's uploads refused", must: "fail", failWith: "InternalError", rule: always(s3test.Error500, below(http.MethodPut, "feeds/index."))},
 	}
@@ -698,7 +733,12 @@ func TestFaultsS3(t *testing.T) {
 			}
 			injected := fp.Injected()
 			r0, t0 := retries.Load(), time.Now()
-			_, err := build(via, feeds)
+			var err error
+			if tc.command {
+				err = runCommand(via == viaHTTP)
+			} else {
+				_, err = build(via, feeds)
+			}
 			wg.Wait()
 			px.Clear(t)
 			fp.SetRule(nil)
@@ -757,8 +797,18 @@ func TestFaultsS3(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("%d fault cases (%d toxiproxy, %d HTTP proxy): %d builds passed, %d failed loudly; %d faults from the HTTP proxy, %d SDK retries in all; %d objects removed before the manifest stopped naming them; %s",
-		len(cases), countToxic(cases), len(cases)-countToxic(cases), passed, failed, faults, retries.Load(), early, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d fault cases (%d toxiproxy, %d HTTP proxy; %d of them the build command): %d builds passed, %d failed loudly; %d faults from the HTTP proxy, %d SDK retries in the test's builds; %d objects removed before the manifest stopped naming them; %s",
+		len(cases), countToxic(cases), len(cases)-countToxic(cases), countCommand(cases), passed, failed, faults, retries.Load(), early, time.Since(start).Round(time.Millisecond))
+}
+
+func countCommand(cases []faultCase) int {
+	n := 0
+	for _, c := range cases {
+		if c.command {
+			n++
+		}
+	}
+	return n
 }
 
 func countToxic(cases []faultCase) int {
