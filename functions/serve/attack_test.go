@@ -265,7 +265,7 @@ func (a *attackSite) slowAndLarge(t *testing.T) {
 				t.Errorf("%s: cut off after %s, want within %s", tt.name, ans.elapsed, tt.max)
 			}
 			a.leaks(t, tt.name, ans)
-			t.Logf("%-28s %d after %s, %d bytes of the body sent", tt.name, ans.status, ans.elapsed.Round(time.Millisecond), sent)
+			t.Logf("%-28s %d after %s, %d bytes written after the head (into the socket, not all read)", tt.name, ans.status, ans.elapsed.Round(time.Millisecond), sent)
 		})
 	}
 	wg.Wait()
