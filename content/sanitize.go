@@ -38,7 +38,8 @@ import (
 // they are (bluemonday writes &#34; and &#39;), so that clean HTML comes out
 // as it went in.
 type Sanitizer struct {
-	policy *bluemonday.Policy
+	policy      *bluemonday.Policy
+	settledTags map[string]bool // see settled
 }
 
 // NewSanitizer returns a Sanitizer whose policy allows iframes from the
@@ -94,7 +95,9 @@ func NewSanitizer(iframeHosts []string) (*Sanitizer, error) {
 		p.AllowAttrs("referrerpolicy").Matching(regexp.MustCompile(`^[a-z-]+$`)).OnElements("iframe")
 		p.AllowElementsContent("iframe")
 	}
-	return &Sanitizer{policy: p}, nil
+	s := &Sanitizer{policy: p}
+	s.learnSettled()
+	return s, nil
 }
 
 // defaultSanitizer allows no iframe.
@@ -114,6 +117,14 @@ func (s *Sanitizer) HTML(fragment, base string) string {
 	if !strings.ContainsAny(fragment, "<&>") {
 		return fragment
 	}
+	if out, ok := s.fast(fragment); ok {
+		return out
+	}
+	return s.slow(fragment, base)
+}
+
+// slow is HTML by the policy, whatever the fragment.
+func (s *Sanitizer) slow(fragment, base string) string {
 	// A character reference can stand for a character XML forbids, which
 	// bluemonday writes as it is: Clean drops it again.
 	return Clean(finish(s.policy.Sanitize(fragment), base))

@@ -77,27 +77,21 @@ func itemChildren(format string, e element) error {
 }
 
 func jsonItem(b []byte) error {
-	if !json.Valid(b) {
-		return fmt.Errorf("a JSON Feed item that is not valid JSON")
+	sc, err := scanJSON(b)
+	if err != nil {
+		return fmt.Errorf("a JSON Feed item that is %w", err)
 	}
-	var it struct {
-		ID          *string         `json:"id"`
-		ContentHTML json.RawMessage `json:"content_html"`
-		ContentText json.RawMessage `json:"content_text"`
+	if len(bytes.TrimLeft(b, " \t\r\n")) == 0 || bytes.TrimLeft(b, " \t\r\n")[0] != '{' {
+		return fmt.Errorf("a JSON Feed item that is not an object")
 	}
-	if err := json.Unmarshal(b, &it); err != nil {
-		return fmt.Errorf("a JSON Feed item: %w", err)
-	}
-	if it.ID == nil || *it.ID == "" {
+	if len(sc.id) == 0 {
 		return fmt.Errorf("a JSON Feed item without an id")
 	}
-	if !isString(it.ContentHTML) && !isString(it.ContentText) {
-		return fmt.Errorf("a JSON Feed item %q with neither content_html nor content_text", *it.ID)
+	if !sc.content {
+		return fmt.Errorf("a JSON Feed item %q with neither content_html nor content_text", sc.id)
 	}
 	return nil
 }
-
-func isString(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '"' }
 
 // separators are what the formats write between items.
 var separators = map[string]string{RSS: "", Atom: "", JSON: ","}

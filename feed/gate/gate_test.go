@@ -2,12 +2,14 @@ package gate_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
@@ -242,4 +244,22 @@ func BenchmarkEncodingXML(b *testing.B) {
 			}
 		}
 	}
+}
+
+// FuzzJSONAgreesWithEncodingJSON: on valid UTF-8 the gate's JSON checker
+// and json.Valid agree, both ways.
+func FuzzJSONAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"id":"x","content_html":"<p>\u00e9</p>"}`, `[1,-0.5e+3,true,false,null,"\""]`,
+		`{"a":{"b":[{}]}}`, ` 1 `, `01`, `1.`, `"\x"`, `{"a" 1}`, `[1,]`, `"` + "\t" + `"`, `-`, `1e`, `{"a":1,}`, `"\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return
+		}
+		mine, theirs := gate.ValidJSON(b) == nil, json.Valid(b)
+		if mine != theirs {
+			t.Fatalf("%q: the gate says valid=%v, json.Valid says %v (%v)", b, mine, theirs, gate.ValidJSON(b))
+		}
+	})
 }

@@ -40,6 +40,11 @@ type scanner struct {
 	top   []element
 	stack [][]byte
 	attrs [][]byte
+	// Room for what an item needs, so that checking one allocates little.
+	topBuf   [1]element
+	stackBuf [8][]byte
+	childBuf [24][]byte
+	attrBuf  [8][]byte
 }
 
 func (s *scanner) fail(format string, args ...any) error {
@@ -190,6 +195,9 @@ func (s *scanner) element() error {
 	}
 	if n := len(s.stack); n == 0 {
 		s.top = append(s.top, element{name: name})
+		if len(s.top) == 1 {
+			s.top[0].children = s.childBuf[:0]
+		}
 	} else if n == 1 {
 		t := &s.top[len(s.top)-1]
 		t.children = append(t.children, name)
@@ -405,6 +413,7 @@ func check(b []byte, document bool) ([]element, error) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrMalformed)
 	}
 	s := &scanner{b: b}
+	s.top, s.stack, s.attrs = s.topBuf[:0], s.stackBuf[:0], s.attrBuf[:0]
 	if document {
 		if err := s.declaration(); err != nil {
 			return nil, err
