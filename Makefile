@@ -71,6 +71,7 @@ lint: tools
 tools: $(TOOLS)/staticcheck $(TOOLS)/versitygw $(TOOLS)/aws-lambda-rie $(NODE_TOOLS)/local-aws-sqs $(TOXIPROXY)/server
 	@missing=""; \
 	  command -v xmllint >/dev/null || missing="$$missing libxml2-utils"; \
+	  command -v wrk >/dev/null || missing="$$missing wrk"; \
 	  [ -x /usr/sbin/varnishd ] || missing="$$missing varnish"; \
 	  /usr/bin/python3 -c 'import feedparser' 2>/dev/null || missing="$$missing python3-feedparser"; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \

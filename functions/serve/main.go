@@ -110,7 +110,7 @@ func builder(ctx context.Context, feeds, articles, site string) (start func(cont
 		return start, func() {}, err
 	}
 	if articles == "" || site == "" {
-		return nil, nil, errors.New("FEEDPUB_REBUILD_SECRET is set: give -articles and -site (or FEEDPUB_BUILD_FUNCTION) for rebuilds")
+		return nil, nil, errors.New("a rebuild key is set (FEEDPUB_REBUILD_SECRET or FEEDPUB_REBUILD_SECRET_PARAMETER): give -articles and -site (or FEEDPUB_BUILD_FUNCTION) for rebuilds")
 	}
 	p, err := newInPlace(feeds, articles, site)
 	if err != nil {
