@@ -321,13 +321,15 @@ type Counts struct {
 
 // Claim is a build's hold on the catalog while it writes: the head is
 // rewritten with it, conditionally, before any shard or output is written,
-// so that two builds never write at once. A claim older than its expiry is
-// a build that died: the next build takes the catalog over and renders
-// again every output the claim names.
+// so that two builds never write at once. A claim older than its expiry,
+// or made on this machine by a process that is gone (see Owner), is a
+// build that died: the next build takes the catalog over and renders again
+// every output the claim names.
 type Claim struct {
 	Build   string    `json:"build"`
 	Expires time.Time `json:"expires"`
-	Outputs []string  `json:"outputs"` // keys the build meant to write
+	Outputs []string  `json:"outputs"`         // keys the build meant to write
+	Owner   *Owner    `json:"owner,omitempty"` // the process that made it, when the system says
 }
 
 // Families of shards.

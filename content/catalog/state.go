@@ -541,11 +541,11 @@ func (s *State) Dirty() bool {
 // held by another build that has not expired gives ErrBusy; a change of
 // the head since it was read gives ErrLost.
 func (s *State) Claim(ctx context.Context, build string, now, expires time.Time, outputs []string) error {
-	if c := s.Head.Claim; c != nil && c.Build != build && now.Before(c.Expires) {
+	if c := s.Head.Claim; c != nil && c.Build != build && c.Held(now) {
 		return fmt.Errorf("%w (build %s, until %s)", ErrBusy, c.Build, c.Expires.Format(time.RFC3339))
 	}
 	head := s.Head
-	head.Claim = &Claim{Build: build, Expires: expires.UTC(), Outputs: outputs}
+	head.Claim = &Claim{Build: build, Expires: expires.UTC(), Outputs: outputs, Owner: localOwner()}
 	version, err := s.putHead(ctx, &head)
 	if err != nil {
 		return err

@@ -340,13 +340,6 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	}
 	out := &outbox{b: b, compare: compare, last: last}
 	var errs []error
-	for _, k := range pl.orphans {
-		for _, key := range append([]string{k}, variantKeys(last, k)...) {
-			if err := b.Out.Delete(ctx, key); err != nil {
-				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
-			}
-		}
-	}
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
 		if err := b.fanOut(ctx, id, pl, out); err != nil {
 			errs = append(errs, err)
@@ -375,15 +368,22 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	rep.Withheld = append(rep.Withheld, out.withheld...)
 	errs = append(errs, out.errs...)
 	if len(errs) == 0 {
-		for _, key := range out.stale {
+		if err := b.writeManifest(ctx, out, pl, ap.now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// Only once the manifest no longer names them are the orphans (the
+	// outputs of feeds gone) and the variants no longer made removed: a
+	// build that dies before leaves the served site whole.
+	if len(errs) == 0 {
+		var gone []string
+		for _, k := range pl.orphans {
+			gone = append(append(gone, k), variantKeys(last, k)...)
+		}
+		for _, key := range append(gone, out.stale...) {
 			if err := b.Out.Delete(ctx, key); err != nil {
 				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
 			}
-		}
-	}
-	if len(errs) == 0 {
-		if err := b.writeManifest(ctx, out, pl, ap.now); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -180,9 +179,6 @@ type siteStats struct {
 	objects int // in the store, internal state included
 	ahead   int // published objects whose bytes are newer than the manifest's (a build that failed wrote them)
 	claimed bool
-	// missing are the objects the manifest names that a build which did
-	// not finish removed: see removedEarly.
-	missing []string
 }
 
 // checkSite checks every object of a store as a build left it: each
@@ -212,10 +208,8 @@ func checkSite(t *testing.T, objs map[string][]byte, cat catalog.Store, site *fe
 	matches := func(key, hash string, size int) {
 		body, ok := objs[key]
 		switch {
-		case !ok && committed:
+		case !ok: // a build deletes objects only once the manifest stops naming them
 			t.Errorf("%s: named by the manifest, missing from the store", key)
-		case !ok:
-			st.missing = append(st.missing, key)
 		case store.Hash(body) == hash && len(body) == size:
 		case committed:
 			t.Errorf("%s: %d bytes (sha256 %s), the manifest says %d (%s) after a build that succeeded", key, len(body), store.Hash(body)[:12], size, hash[:12])
@@ -263,41 +257,6 @@ func checkSite(t *testing.T, objs map[string][]byte, cat catalog.Store, site *fe
 		t.Errorf("catalog: still claimed (by %s) after a build that succeeded", c.Build)
 	}
 	return st
-}
-
-// removedEarly checks the objects a build that did not finish removed
-// while the published manifest still named them (missing, from
-// checkSite): each must be one the next build removes too (an archive
-// page that lost its last article, a feed gone, a stale variant), never
-// one it publishes. Readers asking for one meanwhile get a 503 where the
-// next manifest will answer 410: the build deletes them before it writes
-// the manifest that stops naming them (feed/publish: publish deletes
-// pl.orphans right after its claim, and out.stale before writeManifest).
-func removedEarly(t *testing.T, missing []string, next map[string][]byte) {
-	t.Helper()
-	if len(missing) == 0 {
-		return
-	}
-	m, err := manifest.Decode(next[layout.Manifest])
-	if err != nil {
-		t.Fatal(err)
-	}
-	named := map[string]bool{}
-	for key, o := range m.Objects {
-		named[key] = true
-		for _, v := range o.Variants {
-			named[v.Key] = true
-		}
-		if o.Deltas != nil {
-			named[o.Deltas.Key] = true
-		}
-	}
-	for _, key := range missing {
-		if named[key] {
-			t.Errorf("%s: named by the manifest, missing from the store, and published again by the next build", key)
-		}
-	}
-	t.Logf("%d objects removed before the manifest stopped naming them (503 to readers until the next commit): %v", len(missing), missing)
 }
 
 // served reports whether key is published for readers, or a variant of
@@ -387,8 +346,8 @@ func checkObject(key string, body []byte) error {
 
 // checkServes serves the store's site as the serve function does and
 // asks for every object its manifest names: each answers 200 with a
-// valid body, but those missing (see removedEarly).
-func checkServes(t *testing.T, src serve.Source, objs map[string][]byte, missing []string) int {
+// valid body.
+func checkServes(t *testing.T, src serve.Source, objs map[string][]byte) int {
 	t.Helper()
 	m, err := manifest.Decode(objs[layout.Manifest])
 	if err != nil {
@@ -397,9 +356,6 @@ func checkServes(t *testing.T, src serve.Source, objs map[string][]byte, missing
 	h := serve.New(src)
 	n := 0
 	for key := range m.Objects {
-		if slices.Contains(missing, key) {
-			continue
-		}
 		segs := strings.Split(key, "/")
 		for i, s := range segs {
 			segs[i] = url.PathEscape(s)
@@ -482,21 +438,6 @@ func sameOutput(t *testing.T, what string, got, want map[string][]byte) {
 		if !bytes.Equal(got[k], body) {
 			t.Fatalf("%s: %s differs from a from-scratch build's:\n got  %.300s\n want %.300s", what, k, got[k], body)
 		}
-	}
-}
-
-// expireClaim ends the claim a dead build left on the catalog, as its
-// expiry would (20 minutes after a CLI build began writing; just past the
-// invocation's deadline in Lambda): the catalog's own Release.
-func expireClaim(t *testing.T, cat catalog.Store) {
-	t.Helper()
-	ctx := context.Background()
-	cs, err := catalog.Open(ctx, cat, layout.StateDir, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Release(ctx); err != nil {
-		t.Fatalf("expire the claim: %v", err)
 	}
 }
 
@@ -705,7 +646,7 @@ func TestFaultsS3(t *testing.T) {
 		{name: "every article's body truncated", must: "fail", failWith: "incomplete body", rule: always(s3test.Truncate, below(http.MethodGet, "articles/"))},
 		{name: "the site feed's uploads refused", must: "fail", failWith: "InternalError", rule: always(s3test.Error500, below(http.MethodPut, "feeds/index."))},
 	}
-	var passed, failed, faults, early int
+	var passed, failed, faults int
 	start := time.Now()
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -773,7 +714,7 @@ func TestFaultsS3(t *testing.T) {
 					}
 				}
 			}
-			served := checkServes(t, out, after, st.missing)
+			served := checkServes(t, out, after)
 			t.Logf("after it: %d objects, %d ahead of the manifest, %d served", st.objects, st.ahead, served)
 
 			// No fault: the next build recovers, and publishes what a
@@ -784,8 +725,6 @@ func TestFaultsS3(t *testing.T) {
 			}
 			got := s3Objects(t, clean, feeds)
 			checkSite(t, got, out, site, true)
-			removedEarly(t, st.missing, got)
-			early += len(st.missing)
 			t2 := time.Now()
 			if err := <-scratched; err != nil {
 				t.Fatalf("the build from scratch: %v", err)
@@ -797,8 +736,8 @@ func TestFaultsS3(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("%d fault cases (%d toxiproxy, %d HTTP proxy; %d of them the build command): %d builds passed, %d failed loudly; %d faults from the HTTP proxy, %d SDK retries in the test's builds; %d objects removed before the manifest stopped naming them; %s",
-		len(cases), countToxic(cases), len(cases)-countToxic(cases), countCommand(cases), passed, failed, faults, retries.Load(), early, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d fault cases (%d toxiproxy, %d HTTP proxy; %d of them the build command): %d builds passed, %d failed loudly; %d faults from the HTTP proxy, %d SDK retries in the test's builds; %s",
+		len(cases), countToxic(cases), len(cases)-countToxic(cases), countCommand(cases), passed, failed, faults, retries.Load(), time.Since(start).Round(time.Millisecond))
 }
 
 func countCommand(cases []faultCase) int {
