@@ -15,8 +15,11 @@ import (
 )
 
 // PutIfAbsent creates key with body only if no object has that key; it
-// reports false, writing nothing, when one does. The check and the write are
-// one step (O_EXCL), so concurrent callers cannot both win.
+// reports false, writing nothing, when one does. The body is written to a
+// temporary file first and then linked to key (link(2) fails when key
+// exists), so the check and the creation are one step and concurrent
+// callers cannot both win, and a process killed mid-write never leaves a
+// partial object under key.
 func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, error) {
 	if err := CheckKey(key); err != nil {
 		return false, fmt.Errorf("folder store: put-if-absent %q: %w", key, err)
@@ -32,18 +35,25 @@ func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool
 		}
 	}
 	f.count(opPut)
-	file, err := r.OpenFile(key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
+	tmp := tempName(key)
+	file, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
 	}
+	defer r.Remove(tmp) // linked or not, the temporary name goes
 	_, err = file.Write(body)
+	if err == nil {
+		err = file.Sync()
+	}
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
+	}
+	if err := r.Link(tmp, key); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	} else if err != nil {
 		return false, fmt.Errorf("folder store: put-if-absent %s: %w", key, err)
 	}
 	return true, nil
