@@ -200,7 +200,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	if c := st.Head.Claim; c != nil && time.Now().Before(c.Expires) { // claims live in real time, whatever the build's clock
+	if st.Head.Claim.Held(time.Now()) { // claims live in real time, whatever the build's clock
 		return nil, fmt.Errorf("publish: %w", catalog.ErrBusy)
 	}
 	legacy := false
