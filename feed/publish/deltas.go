@@ -113,7 +113,7 @@ func (r *renderer) deltas(ctx context.Context, j *job, i int, key string, f *fee
 		earlier = append(earlier, prev.Versions[1:]...)
 	}
 	d := &manifest.Deltas{Key: layout.DeltaKey(key)}
-	var pack bytes.Buffer
+	var pack, one bytes.Buffer
 	seen := map[string]bool{cur.Hash: true}
 	var sel [][]byte
 	for _, v := range earlier {
@@ -137,10 +137,21 @@ func (r *renderer) deltas(ctx context.Context, j *job, i int, key string, f *fee
 		if len(sel) == 0 || len(sel) == len(items) {
 			continue
 		}
-		off := pack.Len()
-		if err := feed.Assemble(&pack, i, f, sel); err != nil {
+		one.Reset()
+		if err := feed.Assemble(&one, i, f, sel); err != nil {
 			return fmt.Errorf("publish: deltas of %s: %w", key, err)
 		}
+		if testHookFeed != nil {
+			testHookFeed(d.Key, &one)
+		}
+		if err := checkFeed(i, f, one.Bytes(), sel); err != nil {
+			// Through the publish gate like the feed: a reader of that
+			// version gets the whole feed instead.
+			out.withhold(d.Key, fmt.Errorf("the delta from version %s: %w", v.Hashes[0], err))
+			continue
+		}
+		off := pack.Len()
+		pack.Write(one.Bytes())
 		d.From = append(d.From, manifest.Delta{Hashes: v.Hashes, Offset: off, Size: pack.Len() - off, Items: len(sel)})
 		kept = append(kept, v)
 	}

@@ -105,3 +105,42 @@ func TestGateRejectsBrokenItem(t *testing.T) {
 		}
 	}
 }
+
+// TestGateWithholdsBrokenDelta: a delta the renderer got wrong is left out
+// of its pack (a reader of that version gets the whole feed); the feed
+// itself and the other deltas publish.
+func TestGateWithholdsBrokenDelta(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-04-01T10:00:00Z"))
+	build(t, site, articles, out, day)
+	writeDocs(t, articles, article("b", "2024-04-02T10:00:00Z"))
+	build(t, site, articles, out, day)
+	rssPack := layout.DeltasDir + layout.FeedKey("index", "rss")
+	publish.BreakFeeds(t, func(key string, doc *bytes.Buffer) {
+		if key == rssPack {
+			doc.WriteString("<garbage")
+		}
+	})
+	writeDocs(t, articles, article("c", "2024-04-03T10:00:00Z"))
+	rep := build(t, site, articles, out, day)
+	var withheld []string
+	for _, w := range rep.Withheld {
+		withheld = append(withheld, w.Output)
+	}
+	if len(withheld) != 2 || withheld[0] != rssPack || withheld[1] != rssPack {
+		t.Fatalf("got withheld %v, want the RSS feed's two deltas", withheld)
+	}
+	m := readManifest(t, out)
+	rss, atom := m.Objects[layout.FeedKey("index", "rss")], m.Objects[layout.FeedKey("index", "atom")]
+	if rss == nil || atom == nil || rss.Deltas == nil || atom.Deltas == nil {
+		t.Fatal("the feeds or their packs are missing from the manifest")
+	}
+	if len(rss.Deltas.From) != 0 || len(atom.Deltas.From) != 2 {
+		t.Errorf("got %d RSS and %d Atom deltas, want none and 2", len(rss.Deltas.From), len(atom.Deltas.From))
+	}
+	body, err := os.ReadFile(filepath.Join(out, layout.FeedKey("index", "rss")))
+	if err != nil || !bytes.Contains(body, []byte("Title of c")) {
+		t.Errorf("the RSS feed did not publish the new article (%v)", err)
+	}
+}
