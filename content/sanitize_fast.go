@@ -99,9 +99,7 @@ func (s *Sanitizer) fast(fragment string) (out string, ok bool) {
 				return "", false // not kept as written, or the balancer would close something
 			}
 			i += end + 1
-			continue
 		}
-		i++
 	}
 	if len(bal.open) != 0 {
 		return "", false
