@@ -9,7 +9,9 @@ import (
 
 // Owner names the process that made a claim: the boot of the machine it
 // ran on (a random id the kernel makes at every boot, so no two machines,
-// and no two boots of one, share it) and its process id. A build that
+// and no two boots of one, share it) with its process-id namespace (two
+// containers on one machine share the boot but not their process ids),
+// and its process id. A build that
 // finds a claim made on its own boot by a process that no longer exists
 // knows that the build died (a kill, a crash, a power cut of the laptop):
 // it takes the catalog over at once instead of waiting for the claim to
@@ -30,13 +32,18 @@ var localOwner = sync.OnceValue(func() *Owner {
 	return &Owner{Boot: boot, PID: os.Getpid()}
 })
 
-// bootID reads the kernel's id of this boot (Linux).
+// bootID reads the kernel's id of this boot and names this process's pid
+// namespace (Linux): "" where either cannot be read.
 func bootID() string {
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	ns, err := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b)) + " " + ns
 }
 
 // gone reports whether o is a process of this boot that no longer exists.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,7 +35,8 @@ func TestClaimOfDeadProcess(t *testing.T) {
 		{"a dead process of this boot", &Owner{Boot: here.Boot, PID: dead}, false},
 		{"this process", &Owner{Boot: here.Boot, PID: os.Getpid()}, true},
 		{"a live process of this boot", &Owner{Boot: here.Boot, PID: os.Getppid()}, true},
-		{"another boot", &Owner{Boot: "00000000-0000-0000-0000-000000000000", PID: dead}, true},
+		{"another boot", &Owner{Boot: "00000000-0000-0000-0000-000000000000 " + strings.Fields(here.Boot)[1], PID: dead}, true},
+		{"another container of this boot", &Owner{Boot: strings.Fields(here.Boot)[0] + " pid:[1]", PID: dead}, true},
 		{"no owner", nil, true},
 	} {
 		c := &Claim{Build: "b", Expires: later, Owner: tt.owner}
