@@ -136,10 +136,7 @@ func (s *Sanitizer) slow(fragment, base string) string {
 // escaped, and "<" in text escaped, so "<" always starts a tag and ">" ends
 // it, and ` href="` and ` src="` occur only in tags.
 func finish(s, base string) string {
-	b, err := url.Parse(base)
-	if err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
-		b = nil // relative URLs stay relative rather than resolve against javascript: or the like
-	}
+	b := BaseURL(base)
 	var out strings.Builder
 	out.Grow(len(s) + 16)
 	var bal balancer
@@ -176,7 +173,7 @@ func finish(s, base string) string {
 				break
 			}
 			out.WriteString(tag[:q])
-			out.WriteString(resolve(tag[q:q+v], b))
+			out.WriteString(ResolveAttr(tag[q:q+v], b))
 			tag = tag[q+v:]
 		}
 	}
@@ -291,9 +288,21 @@ func unquoteText(out *strings.Builder, text string) {
 	}
 }
 
-// resolve returns the escaped attribute value v, a URL, resolved against
-// base and escaped again.
-func resolve(v string, base *url.URL) string {
+// BaseURL is what relative URLs in an article's HTML resolve against: its
+// URL when that is an absolute http(s) URL, else nil (relative URLs then
+// stay relative rather than resolve against javascript: or the like).
+func BaseURL(article string) *url.URL {
+	b, err := url.Parse(article)
+	if err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
+		return nil
+	}
+	return b
+}
+
+// ResolveAttr returns the escaped attribute value v, a URL, resolved
+// against base (BaseURL) and escaped again; fragments, data: and mailto:
+// URLs, absolute ones, and any with a nil base are returned as they are.
+func ResolveAttr(v string, base *url.URL) string {
 	if base == nil || strings.HasPrefix(v, "#") {
 		return v
 	}

@@ -68,7 +68,6 @@ func (s *Sanitizer) fast(fragment string) (out string, ok bool) {
 			b.WriteString("&gt;")
 			i++
 			last = i
-			continue
 		case '&':
 			j := i + 1
 			for j < len(fragment) && j-i < 40 && fragment[j] != ';' && fragment[j] != '<' && fragment[j] != '&' {
@@ -88,7 +87,6 @@ func (s *Sanitizer) fast(fragment string) (out string, ok bool) {
 				last = j + 1
 			}
 			i = j + 1
-			continue
 		case '<':
 			end := strings.IndexByte(fragment[i:], '>')
 			if end < 0 {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/feed"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/gate"
 	"github.com/feedpub/feedpub/feed/layout"
 )
@@ -156,16 +155,8 @@ func FuzzXMLAgreesWithEncodingXML(f *testing.F) {
 		if gate.XML(b) != nil {
 			return
 		}
-		dec := xml.NewDecoder(bytes.NewReader(b))
-		dec.Strict = true
-		for {
-			_, err := dec.Token()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				t.Fatalf("the gate accepts %q, encoding/xml refuses it: %v", b, err)
-			}
+		if err := feedcheck.WellFormed(b); err != nil {
+			t.Fatalf("the gate accepts %q, encoding/xml refuses it: %v", b, err)
 		}
 	})
 }
@@ -180,16 +171,8 @@ func FuzzItem(f *testing.F) {
 			return
 		}
 		wrapped := append(append([]byte("<root>"), b...), "</root>"...)
-		dec := xml.NewDecoder(bytes.NewReader(wrapped))
-		dec.Strict = true
-		for {
-			_, err := dec.Token()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				t.Fatalf("the gate accepts item %q, encoding/xml refuses it: %v", b, err)
-			}
+		if err := feedcheck.WellFormed(wrapped); err != nil {
+			t.Fatalf("the gate accepts item %q, encoding/xml refuses it: %v", b, err)
 		}
 	})
 }

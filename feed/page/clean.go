@@ -2,13 +2,13 @@ package page
 
 import (
 	"hash/maphash"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
-	"golang.org/x/net/html"
+
+	"github.com/feedpub/feedpub/content"
 )
 
 // Policy returns the policy that article HTML is sanitised with before a
@@ -131,10 +131,7 @@ func finish(s, base string) string {
 	if !strings.Contains(s, ` href="`) && !strings.Contains(s, ` src="`) && !strings.Contains(s, "<img ") {
 		return s
 	}
-	b, err := url.Parse(base)
-	if err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
-		b = nil // relative URLs stay relative rather than resolve against javascript: or the like
-	}
+	b := content.BaseURL(base)
 	var out strings.Builder
 	out.Grow(len(s) + 64)
 	for {
@@ -157,7 +154,7 @@ func finish(s, base string) string {
 				continue
 			}
 			out.WriteString(name)
-			out.WriteString(absolute(s[:end], b))
+			out.WriteString(content.ResolveAttr(s[:end], b))
 			s = s[end:]
 		default:
 			out.WriteByte(s[0])
@@ -166,20 +163,4 @@ func finish(s, base string) string {
 	}
 	out.WriteString(s)
 	return out.String()
-}
-
-// absolute returns the escaped URL v resolved against base, escaped.
-func absolute(v string, base *url.URL) string {
-	if base == nil || strings.HasPrefix(v, "#") {
-		return v
-	}
-	raw := html.UnescapeString(v)
-	if strings.HasPrefix(raw, "data:") || strings.HasPrefix(raw, "mailto:") {
-		return v
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.IsAbs() {
-		return v
-	}
-	return string(AppendAttr(nil, base.ResolveReference(u).String()))
 }

@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
-	"errors"
 	"flag"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
@@ -104,7 +102,7 @@ func FuzzRequestHeaders(f *testing.F) {
 				if !json.Valid(doc) {
 					t.Fatalf("%s: a 226 that is not JSON", path)
 				}
-			} else if err := strictXML(doc); err != nil {
+			} else if err := feedcheck.WellFormed(doc); err != nil {
 				t.Fatalf("%s: a 226 that is not XML: %v", path, err)
 			}
 		case http.StatusPreconditionFailed, http.StatusNotAcceptable:
@@ -131,19 +129,6 @@ func decodeBody(t *testing.T, coding string, b []byte) []byte {
 		return b
 	}
 	return decode(t, coding, b)
-}
-
-func strictXML(b []byte) error {
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	dec.Strict = true
-	for {
-		if _, err := dec.Token(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
 }
 
 // FuzzRebuildSignature: a rebuild starts only for a request signed with
