@@ -117,13 +117,15 @@ $(TOOLS)/aws-lambda-rie:
 # Long (an hour or more at the default sizes): full builds against Hugo at
 # 1k/10k/100k articles, incremental builds and their store operations on a
 # folder and on versitygw, event-to-feed freshness under the emulator, the
-# renderers against gorilla/feeds, cold starts. Results: docs/benchmarks.md.
+# renderers against gorilla/feeds, cold starts, serving against nginx, what
+# the sanitiser and the publish gate cost. Results: docs/benchmarks.md.
 bench: tools deps
 	bash bench/build.sh
 	bash bench/incremental.sh
 	bash bench/renderers.sh
 	bash bench/coldstart.sh
 	bash bench/serve.sh
+	bash bench/gate.sh
 
 # The Go vulnerability database cannot be reached from every machine, so
 # govulncheck may not run: every dependency stays on its newest patch
