@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,16 +153,12 @@ func TestInPlaceBuildCrash(t *testing.T) {
 	secret := newSecret()
 	s := startServer(t, []string{"-feeds", feeds, "-articles", articles, "-site", site},
 		"FEEDPUB_REBUILD_SECRET="+secret)
-	retitle(t, site, "Crashed") // a full build: long enough to be caught running
+	release := holdSite(t, site, "Crashed") // the build waits, caught running
 
 	if a := rawRequest(t, s.addr, signedRebuild(secret, time.Now(), `{"n":1}`), 10*time.Second); a.status != http.StatusAccepted {
 		t.Fatalf("signed rebuild: got %d %q, want 202", a.status, a.body)
 	}
-	child := findChild(t, s.cmd.Process.Pid, 20*time.Second)
-	env, err := os.ReadFile("/proc/" + strconv.Itoa(child) + "/environ")
-	if err != nil {
-		t.Fatalf("the build child's environment: %v", err)
-	}
+	child, env := findChild(t, s.cmd.Process.Pid, 20*time.Second)
 	if strings.Contains(string(env), secret) || strings.Contains(string(env), "FEEDPUB_REBUILD_SECRET=") {
 		t.Errorf("the build child's environment holds the rebuild key")
 	}
@@ -173,6 +171,7 @@ func TestInPlaceBuildCrash(t *testing.T) {
 		t.Fatalf("crash the build child %d: %v", child, err)
 	}
 	s.waitLog(t, logFailed, 1, 30*time.Second)
+	release() // no reader now: the site file is back, retitled
 	s.alive(t)
 	logs := s.stderr.String()
 	if !strings.Contains(logs, "exit status 2") || !strings.Contains(logs, "goroutine") {
@@ -197,16 +196,19 @@ func TestInPlaceBuildCrash(t *testing.T) {
 	}
 }
 
-// findChild returns the pid of a child process of parent, waiting for one
-// to appear.
-func findChild(t *testing.T, parent int, within time.Duration) int {
+// findChild returns the pid and the environment of a build child of
+// parent, waiting for one to appear.
+func findChild(t *testing.T, parent int, within time.Duration) (pid int, env string) {
 	t.Helper()
 	return findChildWith(t, parent, "", within)
 }
 
-// findChildWith returns the pid of a child process of parent whose command
-// line holds arg, waiting for one to appear.
-func findChildWith(t *testing.T, parent int, arg string, within time.Duration) int {
+// findChildWith returns the pid and the environment of a build child of
+// parent whose command line holds arg, waiting for one to appear. A build
+// child is one that runs with childEnv set: a child between fork and exec
+// shows its parent's environment, and the first exec of a Go process
+// forks a probe child (syscall's check for CLONE_PIDFD) that exits at once.
+func findChildWith(t *testing.T, parent int, arg string, within time.Duration) (pid int, env string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -228,8 +230,10 @@ func findChildWith(t *testing.T, parent int, arg string, within time.Duration) i
 			if f := strings.Fields(rest); len(f) < 2 || f[1] != strconv.Itoa(parent) {
 				continue
 			}
-			if cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline"); strings.Contains(string(cmdline), arg) {
-				return pid
+			cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			environ, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+			if strings.Contains(string(cmdline), arg) && slices.Contains(strings.Split(string(environ), "\x00"), childEnv+"=1") {
+				return pid, string(environ)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -286,14 +290,15 @@ func TestInPlaceQueue(t *testing.T) {
 	}
 
 	// A build stopped half-way by the server's shutdown: a full one (the
-	// site file changed), which takes long enough to be caught running.
-	retitle(t, site, "Stopped")
+	// site file changed), held until it is caught running.
+	release := holdSite(t, site, "Stopped")
 	_ = p.start(ctx)
-	child := findChildWith(t, os.Getpid(), feeds, 20*time.Second)
+	child, _ := findChildWith(t, os.Getpid(), feeds, 20*time.Second)
 	for deadline := time.Now().Add(10 * time.Second); threads(child) < 2 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // into the build
+	release()
+	time.Sleep(100 * time.Millisecond) // into the build
 	began := time.Now()
 	cancel()
 	p.wait()
@@ -312,6 +317,49 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	last := lines[len(lines)-1]
 	return last[:min(len(last), 300)]
+}
+
+// holdSite replaces the site file with a named pipe, so that the next
+// build blocks reading it for as long as the test needs (a build of the
+// example site is over in a few milliseconds, too soon to be caught
+// running). release feeds the waiting build the site file with prefix
+// before its title (every feed changes: a full build), or, when no build
+// is waiting any more, skips that; either way it puts the regular file
+// back. It runs at cleanup if the test has not called it.
+func holdSite(t *testing.T, site, prefix string) (release func()) {
+	t.Helper()
+	retitle(t, site, prefix)
+	data, err := os.ReadFile(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(site); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(site, 0o644); err != nil {
+		t.Fatalf("a named pipe for the site file: %v", err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			// Without a reader, a non-blocking open for writing fails (ENXIO).
+			if w, err := os.OpenFile(site, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				if _, err := w.Write(data); err != nil {
+					t.Errorf("feed the site file to the build: %v", err)
+				}
+				w.Close()
+			}
+			tmp := site + ".tmp"
+			if err := os.WriteFile(tmp, data, 0o644); err != nil {
+				t.Error(err)
+			}
+			if err := os.Rename(tmp, site); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
 
 // retitle puts prefix before the title in the site file: every feed
