@@ -295,10 +295,14 @@ func TestDeadBuildIsRepaired(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: &dying{Sink: store.NewFolder(out), n: 4, cancel: cancel}, Now: day}
-	publish.SetClaimFor(b, 300*time.Millisecond)
+	// Long enough for the steps below on a loaded machine (300 ms was
+	// not, under CI), short enough to wait out.
+	const claimFor = 3 * time.Second
+	publish.SetClaimFor(b, claimFor)
 	if _, err := b.Run(ctx); err == nil {
 		t.Fatal("the dying build succeeded")
 	}
+	died := time.Now() // its claim was taken, or last renewed, before
 
 	// The publisher takes the change back: the documents are as the
 	// catalog knows them, so only the claim tells the next build that the
@@ -310,7 +314,7 @@ func TestDeadBuildIsRepaired(t *testing.T) {
 	if _, err := next.Run(context.Background()); !errors.Is(err, catalog.ErrBusy) {
 		t.Fatalf("a build while the dead build's claim holds: %v, want ErrBusy", err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(time.Until(died.Add(claimFor + 100*time.Millisecond)))
 	rep, err := next.Run(context.Background())
 	if err != nil {
 		t.Fatalf("the build after the claim expired: %v", err)
