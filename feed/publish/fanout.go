@@ -219,7 +219,7 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("publish: work: %w", err)
 	}
-	out := &outbox{b: b, compare: bt.Compare, check: held, last: last}
+	out := &outbox{b: b, compare: bt.Compare, check: held, last: last, flushing: make(chan struct{}, flushes)}
 	r := &renderer{b: b, items: newItems(memItems), entrants: newItems(memItems)}
 	defer r.items.close()
 	defer r.entrants.close()

@@ -83,8 +83,10 @@ func (c *items) put(key string, it feed.Items) error {
 	return nil
 }
 
-// get returns the items of key, or false when there are none.
-func (c *items) get(key string) (feed.Items, bool, error) {
+// get returns the items of key, or false when there are none. Items read
+// back from the file are in a pooled body, which get adds to *held: they
+// stay valid until the caller releases it.
+func (c *items) get(key string, held *[]*body) (feed.Items, bool, error) {
 	c.mu.Lock()
 	it, ok := c.mem[key]
 	span, spilled := c.spans[key]
@@ -93,13 +95,37 @@ func (c *items) get(key string) (feed.Items, bool, error) {
 	if ok || !spilled {
 		return it, ok, nil
 	}
+	// The three formats lie one after the other: one read.
+	n := int(span[0][1] + span[1][1] + span[2][1])
+	b := newBody(n)
+	*held = append(*held, b)
+	b.buf = b.buf[:n]
+	if _, err := file.ReadAt(b.buf, span[0][0]); err != nil {
+		return it, false, fmt.Errorf("publish: items: %w", err)
+	}
+	at := 0
 	for i, s := range span {
-		it[i] = make([]byte, s[1])
-		if _, err := file.ReadAt(it[i], s[0]); err != nil {
-			return it, false, fmt.Errorf("publish: items: %w", err)
-		}
+		it[i] = b.buf[at : at+int(s[1]) : at+int(s[1])]
+		at += int(s[1])
 	}
 	return it, true, nil
+}
+
+// size returns how many bytes the items of key take in every format; for
+// a key without items, the average of those it has (4 KiB when none).
+func (c *items) size(key string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it, ok := c.mem[key]; ok {
+		return int64(len(it[0]) + len(it[1]) + len(it[2]))
+	}
+	if s, ok := c.spans[key]; ok {
+		return s[0][1] + s[1][1] + s[2][1]
+	}
+	if n := len(c.mem) + len(c.spans); n > 0 {
+		return (int64(c.inMem) + c.off) / int64(n)
+	}
+	return 4 << 10
 }
 
 func (c *items) has(key string) bool {
@@ -128,12 +154,20 @@ const memItems = 16 << 20
 type outbox struct {
 	b       *Build
 	compare bool // ask the store whether each output is already the same
-	mu      sync.Mutex
-	pending []*store.Object
-	size    int
-	written []string
-	failed  []string
-	errs    []error
+	// flushing holds a token for each flush that runs: two at a time (one
+	// waiting on the store while the next is written), and a renderer that
+	// fills a batch meanwhile waits, so that at most three batches are in
+	// memory (four renderers each flushing a full one were a quarter of a
+	// 100,000-article build's peak heap; one at a time cost 6% of the
+	// build's wall time).
+	flushing chan struct{} // of capacity flushes
+	mu       sync.Mutex
+	pending  []*store.Object
+	held     []heldBody // bodies of pending objects, given back once written
+	size     int
+	written  []string
+	failed   []string
+	errs     []error
 	// check, when set, is asked before each write: a fan-out worker
 	// writes only while its build holds the catalog.
 	check func(ctx context.Context) error
@@ -182,8 +216,29 @@ func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) 
 	o.addWith(ctx, key, body, hash, o.b.cacheControl(key))
 }
 
+// flushes is how many of an outbox's batches are written at once.
+const flushes = 2
+
+// heldBody is a pooled body the outbox holds until its object is written.
+type heldBody struct {
+	obj *store.Object
+	b   *body
+}
+
 // addWith is add for an output served with the given Cache-Control.
 func (o *outbox) addWith(ctx context.Context, key string, body []byte, hash, cacheControl string) {
+	o.addHeld(ctx, key, body, nil, hash, cacheControl)
+}
+
+// addBody is addWith for an output rendered into a pooled body: the
+// outbox holds it until it is written (a write that fails keeps it, as a
+// store may still be sending it).
+func (o *outbox) addBody(ctx context.Context, key string, b *body, hash, cacheControl string) {
+	b.hold()
+	o.addHeld(ctx, key, b.buf, b, hash, cacheControl)
+}
+
+func (o *outbox) addHeld(ctx context.Context, key string, body []byte, held *body, hash, cacheControl string) {
 	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), Hash: hash, CacheControl: cacheControl}
 	objs := []*store.Object{obj}
 	var entry manifest.Object
@@ -208,6 +263,9 @@ func (o *outbox) addWith(ctx context.Context, key string, body []byte, hash, cac
 		}
 	}
 	o.pending = append(o.pending, objs...)
+	if held != nil {
+		o.held = append(o.held, heldBody{obj, held})
+	}
 	for _, x := range objs {
 		o.size += len(x.Body)
 	}
@@ -219,15 +277,24 @@ func (o *outbox) addWith(ctx context.Context, key string, body []byte, hash, cac
 }
 
 func (o *outbox) flush(ctx context.Context) {
+	o.flushing <- struct{}{}
+	defer func() { <-o.flushing }()
 	o.mu.Lock()
-	objs := o.pending
-	o.pending, o.size = nil, 0
+	objs, held := o.pending, o.held
+	o.pending, o.held, o.size = nil, nil, 0
 	o.mu.Unlock()
 	if len(objs) == 0 {
 		return
 	}
 	var written, failed []string
 	var errs []error
+	defer func() {
+		for _, h := range held {
+			if !slices.Contains(failed, h.obj.Key) {
+				h.b.release()
+			}
+		}
+	}()
 	if o.check != nil {
 		if err := o.check(ctx); err != nil {
 			o.mu.Lock()
@@ -338,7 +405,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	out := &outbox{b: b, compare: compare, last: last}
+	out := &outbox{b: b, compare: compare, last: last, flushing: make(chan struct{}, flushes)}
 	var errs []error
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
 		if err := b.fanOut(ctx, id, pl, out); err != nil {
@@ -400,6 +467,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox) error {
 	r := &renderer{b: b, items: ap.items, entrants: newItems(memItems)}
 	defer r.entrants.close()
+	held := newBudget(renderBudget)
 	work := make(chan *job)
 	errc := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -408,7 +476,10 @@ func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox)
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				if err := r.render(ctx, j, out); err != nil {
+				n := held.take(r.weight(j))
+				err := r.render(ctx, j, out)
+				held.give(n)
+				if err != nil {
 					select {
 					case errc <- err:
 					default:
@@ -470,13 +541,19 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	if err := r.enter(ctx, missing); err != nil {
 		return err
 	}
+	var held []*body // the items read back, valid until the render ends
+	defer func() {
+		for _, b := range held {
+			b.release()
+		}
+	}()
 	for _, m := range j.shown {
-		it, ok, err := r.items.get(m.Key)
+		it, ok, err := r.items.get(m.Key, &held)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			if it, ok, err = r.entrants.get(m.Key); err != nil {
+			if it, ok, err = r.entrants.get(m.Key, &held); err != nil {
 				return err
 			}
 		}
@@ -501,44 +578,11 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	for i, ext := range layout.Exts {
 		cut := budget(maxBytes, i, f, frags[i])
 		counts[i] = cut
-		buf := bytes.NewBuffer(make([]byte, 0, feed.Size(i, f, frags[i][:cut])))
-		if err := feed.Assemble(buf, i, f, frags[i][:cut]); err != nil {
-			return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
-		}
-		key := j.key(ext)
-		if testHookFeed != nil {
-			testHookFeed(key, buf)
-		}
-		if err := checkFeed(i, f, buf.Bytes(), frags[i][:cut]); err != nil {
-			// Not written: readers keep the last good version, and the
-			// catalog what it published.
-			out.withhold(key, err)
-			continue
-		}
-		hash := store.Hash(buf.Bytes())
-		cc := b.cacheControlOf(j)
-		if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(key, hash, cc) {
-			out.addWith(ctx, key, buf.Bytes(), hash, cc)
-			if j.page == nil {
-				if err := r.deltas(ctx, j, i, key, f, frags[i][:cut], out); err != nil {
-					return err
-				}
-			}
-		}
-		pub.Hashes[i] = hash
-		pub.Items[i] = cut
-		if ext == "json" && j.page == nil && b.Site.HasPreviews() {
-			doc := buf.Bytes()
-			if n := min(cut, previewItems); n < cut {
-				var short bytes.Buffer
-				if err := feed.Assemble(&short, i, f, frags[i][:n]); err != nil {
-					return fmt.Errorf("publish: render %s: %w", layout.PreviewKey(f.Name), err)
-				}
-				doc = short.Bytes()
-			}
-			if err := r.preview(ctx, f, doc, out); err != nil {
-				return err
-			}
+		buf := newBody(feed.Size(i, f, frags[i][:cut]))
+		err := r.output(ctx, j, i, ext, f, frags[i][:cut], buf, out)
+		buf.release()
+		if err != nil {
+			return err
 		}
 	}
 	shown := min(counts[0], counts[1], counts[2])
@@ -550,6 +594,65 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	pub.Shown = pub.Shown[:0]
 	for _, m := range j.shown {
 		pub.Shown = append(pub.Shown, m.Hash)
+	}
+	return nil
+}
+
+// weight is what rendering j holds at most, roughly: its items in every
+// format, and one output made of them. Items not in the build's cache
+// (those of documents not read, spliced from the published feed or read
+// now) weigh as much as the cache's average.
+func (r *renderer) weight(j *job) int64 {
+	var n int64
+	for _, m := range j.shown {
+		n += r.items.size(m.Key)
+	}
+	return n + n/3
+}
+
+// output writes feed f of job j in format i (extension ext), its items
+// frags, assembled into buf; the caller releases buf.
+func (r *renderer) output(ctx context.Context, j *job, i int, ext string, f *feed.Feed, frags [][]byte, buf *body, out *outbox) error {
+	b, pub := r.b, j.pub()
+	if err := feed.Assemble(buf, i, f, frags); err != nil {
+		return fmt.Errorf("publish: render %s: %w", layout.FeedKey(f.Name, ext), err)
+	}
+	key := j.key(ext)
+	if testHookFeed != nil {
+		doc := bytes.NewBuffer(buf.buf)
+		testHookFeed(key, doc)
+		buf.buf = doc.Bytes()
+	}
+	if err := checkFeed(i, f, buf.buf, frags); err != nil {
+		// Not written: readers keep the last good version, and the
+		// catalog what it published.
+		out.withhold(key, err)
+		return nil
+	}
+	hash := store.Hash(buf.buf)
+	cc := b.cacheControlOf(j)
+	if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(key, hash, cc) {
+		out.addBody(ctx, key, buf, hash, cc)
+		if j.page == nil {
+			if err := r.deltas(ctx, j, i, key, f, frags, out); err != nil {
+				return err
+			}
+		}
+	}
+	pub.Hashes[i] = hash
+	pub.Items[i] = len(frags)
+	if ext == "json" && j.page == nil && b.Site.HasPreviews() {
+		doc := buf.buf
+		if n := min(len(frags), previewItems); n < len(frags) {
+			var short bytes.Buffer
+			if err := feed.Assemble(&short, i, f, frags[:n]); err != nil {
+				return fmt.Errorf("publish: render %s: %w", layout.PreviewKey(f.Name), err)
+			}
+			doc = short.Bytes()
+		}
+		if err := r.preview(ctx, f, doc, out); err != nil {
+			return err
+		}
 	}
 	return nil
 }
