@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -242,5 +243,61 @@ func TestFolderVersionIgnoresModTime(t *testing.T) {
 	}
 	if !bytes.Equal(o.Body, second) {
 		t.Errorf("GetIfChanged: got %q, want %q", o.Body, second)
+	}
+}
+
+// A pinned folder is read through one opening of the directory, as it was
+// when pinned, until the last pin is released; a directory renamed into
+// its place meanwhile is read after that.
+func TestFolderPin(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "articles")
+	write := func(d, body string) {
+		t.Helper()
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "a.json"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(f *store.Folder) string {
+		t.Helper()
+		obj, err := f.Get(ctx, "a.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(obj.Body)
+	}
+	write(dir, "old")
+	f := store.NewFolder(dir)
+	release, err := f.Pin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.Pin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory swapped for another, as a deploy renames one into place.
+	if err := os.Rename(dir, filepath.Join(parent, "articles.old")); err != nil {
+		t.Fatal(err)
+	}
+	write(dir, "new")
+	if got := get(f); got != "old" {
+		t.Errorf("pinned: read %q, want the pinned directory's %q", got, "old")
+	}
+	release()
+	release() // a second call does nothing
+	if got := get(f); got != "old" {
+		t.Errorf("one pin left: read %q, want %q", got, "old")
+	}
+	again()
+	if got := get(f); got != "new" {
+		t.Errorf("released: read %q, want the directory now in place's %q", got, "new")
+	}
+	if _, err := store.NewFolder(filepath.Join(parent, "missing")).Pin(); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("pin a missing folder: %v, want ErrNotFound", err)
 	}
 }

@@ -21,20 +21,18 @@ type body struct {
 
 // Buffers are pooled by size class, powers of two from 4 KiB to 1 MiB; a
 // larger output (an archive page) gets a buffer of its own, which the
-// collector takes back: pooled, the few large ones of a build's archive
-// pages stayed, idle, until the pool's next two collections, and were
-// a third of the peak heap.
+// collector takes back rather than it waiting, idle, for another output
+// of its size.
 const (
 	minBodyClass = 12
 	maxBodyClass = 20
 )
 
-// maxIdleBodies bounds the bytes of idle buffers kept for reuse: what
-// the renderers and the outbox's batch hold at once, about. A sync.Pool
-// keeps whatever is put back until its second collection, and with
-// buffers of many sizes coming and going it held 190 MB, idle, at the
-// peak of a 100,000-article build.
-const maxIdleBodies = 48 << 20
+// maxIdleBodies bounds the bytes of idle buffers kept for reuse. A
+// sync.Pool keeps whatever is put back until its second collection: with
+// buffers of many sizes coming and going, what it kept had no bound, and
+// the build's peak heap is what has to fit a 512 MB function.
+const maxIdleBodies = 16 << 20
 
 // idle holds the buffers free for reuse, by size class.
 var idle struct {
@@ -111,9 +109,9 @@ func (b *body) release() {
 // the jobs they render and the outputs made of them. A feed's job holds
 // its newest items, little; an archive page holds its whole period (a
 // month of a busy tag is a thousand full-text items, 15 MB in three
-// formats), and four of them at once were a fifth of a 100,000-article
-// build's peak heap. A job larger than the budget runs alone.
-const renderBudget = 48 << 20
+// formats), and four renderers on such pages at once would hold 60 MB
+// and their outputs. A job larger than the budget runs alone.
+const renderBudget = 32 << 20
 
 // A byteBudget is a count of bytes that jobs take before they run and give
 // back after.

@@ -47,6 +47,12 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if p, ok := b.Articles.(interface{ Pin() (func(), error) }); ok && len(infos) > 1 {
+		// A folder opened once for every document this stage reads.
+		if release, err := p.Pin(); err == nil {
+			defer release()
+		}
+	}
 	out := make([]*fetched, len(infos))
 	var short *shortlist
 	if cache != nil && !b.Site.HasArchives() {

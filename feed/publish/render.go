@@ -154,12 +154,10 @@ const memItems = 16 << 20
 type outbox struct {
 	b       *Build
 	compare bool // ask the store whether each output is already the same
-	// flushing holds a token for each flush that runs: two at a time (one
-	// waiting on the store while the next is written), and a renderer that
-	// fills a batch meanwhile waits, so that at most three batches are in
-	// memory (four renderers each flushing a full one were a quarter of a
-	// 100,000-article build's peak heap; one at a time cost 6% of the
-	// build's wall time).
+	// flushing holds a token for each flush that runs: two at a time, and
+	// a renderer that fills a batch meanwhile waits, so that at most three
+	// batches are in memory, not one per renderer (one at a time cost 6%
+	// of a 10,000-article build's wall time).
 	flushing chan struct{} // of capacity flushes
 	mu       sync.Mutex
 	pending  []*store.Object
@@ -216,8 +214,13 @@ func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) 
 	o.addWith(ctx, key, body, hash, o.b.cacheControl(key))
 }
 
-// flushes is how many of an outbox's batches are written at once.
-const flushes = 2
+// flushes is how many of an outbox's batches are written at once, and
+// batchBytes how large a batch grows before it is written (a folder's
+// batch ends with one sync of its filesystem).
+const (
+	flushes    = 2
+	batchBytes = 16 << 20
+)
 
 // heldBody is a pooled body the outbox holds until its object is written.
 type heldBody struct {
@@ -269,7 +272,7 @@ func (o *outbox) addHeld(ctx context.Context, key string, body []byte, held *bod
 	for _, x := range objs {
 		o.size += len(x.Body)
 	}
-	full := len(o.pending) >= 256 || o.size >= 32<<20
+	full := len(o.pending) >= 256 || o.size >= batchBytes
 	o.mu.Unlock()
 	if full {
 		o.flush(ctx)
