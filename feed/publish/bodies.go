@@ -122,7 +122,7 @@ type byteBudget struct {
 	free  int64
 }
 
-func newBudget(total int64) *byteBudget {
+func newByteBudget(total int64) *byteBudget {
 	b := &byteBudget{total: total, free: total}
 	b.freed.L = &b.mu
 	return b

@@ -70,7 +70,7 @@ func TestIdleBodiesBounded(t *testing.T) {
 // A budget lets jobs run while their bytes fit, makes the next wait, and
 // lets a job larger than the whole budget run alone.
 func TestByteBudget(t *testing.T) {
-	b := newBudget(100)
+	b := newByteBudget(100)
 	a := b.take(60)
 	took := make(chan int64)
 	go func() { took <- b.take(50) }()

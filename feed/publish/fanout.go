@@ -219,7 +219,8 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("publish: work: %w", err)
 	}
-	out := &outbox{b: b, compare: bt.Compare, check: held, last: last, flushing: make(chan struct{}, flushes)}
+	out := newOutbox(b, bt.Compare, last)
+	out.check = held
 	r := &renderer{b: b, items: newItems(memItems), entrants: newItems(memItems)}
 	defer r.items.close()
 	defer r.entrants.close()

@@ -47,7 +47,7 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if p, ok := b.Articles.(interface{ Pin() (func(), error) }); ok && len(infos) > 1 {
+	if p, ok := b.Articles.(pinner); ok && len(infos) > 1 {
 		// A folder opened once for every document this stage reads.
 		if release, err := p.Pin(); err == nil {
 			defer release()
@@ -173,6 +173,12 @@ func (b *Build) get(ctx context.Context, key string) (*store.Object, error) {
 func transient(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidKey) &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// pinner is a source that can be opened once for many reads (a folder:
+// store.Folder.Pin).
+type pinner interface {
+	Pin() (release func(), err error)
 }
 
 // newestFirst returns the indices of infos, the most recently modified

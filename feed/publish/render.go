@@ -222,6 +222,13 @@ const (
 	batchBytes = 16 << 20
 )
 
+// newOutbox returns b's outbox, which compares each output with the
+// store's first when compare is set; last is the manifest the last build
+// wrote (nil: none).
+func newOutbox(b *Build, compare bool, last *manifest.Manifest) *outbox {
+	return &outbox{b: b, compare: compare, last: last, flushing: make(chan struct{}, flushes)}
+}
+
 // heldBody is a pooled body the outbox holds until its object is written.
 type heldBody struct {
 	obj *store.Object
@@ -408,7 +415,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	out := &outbox{b: b, compare: compare, last: last, flushing: make(chan struct{}, flushes)}
+	out := newOutbox(b, compare, last)
 	var errs []error
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
 		if err := b.fanOut(ctx, id, pl, out); err != nil {
@@ -470,7 +477,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox) error {
 	r := &renderer{b: b, items: ap.items, entrants: newItems(memItems)}
 	defer r.entrants.close()
-	held := newBudget(renderBudget)
+	room := newByteBudget(renderBudget)
 	work := make(chan *job)
 	errc := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -479,9 +486,9 @@ func (b *Build) renderAll(ctx context.Context, ap *apply, pl *plan, out *outbox)
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				n := held.take(r.weight(j))
+				n := room.take(r.weight(j))
 				err := r.render(ctx, j, out)
-				held.give(n)
+				room.give(n)
 				if err != nil {
 					select {
 					case errc <- err:
