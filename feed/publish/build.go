@@ -284,10 +284,22 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 func release(ctx context.Context, st *catalog.State) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := st.Release(ctx); err != nil {
-		return fmt.Errorf("publish: %w", err)
+	// Tried again as reads are: a build that failed in a short outage
+	// of the store must not leave its claim behind it.
+	for attempt := 0; ; attempt++ {
+		err := st.Release(ctx)
+		if err == nil {
+			return nil
+		}
+		if attempt == len(readBackoff) {
+			return fmt.Errorf("publish: %w", err)
+		}
+		select {
+		case <-time.After(readBackoff[attempt]):
+		case <-ctx.Done():
+			return fmt.Errorf("publish: %w", err)
+		}
 	}
-	return nil
 }
 
 // siteHash names the site definition: a change of any setting renders
