@@ -19,6 +19,7 @@ import (
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
+	"github.com/feedpub/feedpub/feed/manifest"
 )
 
 // ErrNoXMLLint says that xmllint is not installed.
@@ -156,4 +157,41 @@ func Site(ctx context.Context, s Store) (map[string][]byte, error) {
 		out[in.Key] = o.Body
 	}
 	return out, nil
+}
+
+// Manifest is a published site's manifest read whole: its root and the
+// entries of every shard it names.
+type Manifest struct {
+	manifest.Root
+	Objects map[string]*manifest.Object
+}
+
+// Files is a set of files by key (as Files returns them) read as a store.
+type filesStore map[string][]byte
+
+func (f filesStore) Get(_ context.Context, key string) (*store.Object, error) {
+	b, ok := f[key]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", key, store.ErrNotFound)
+	}
+	return &store.Object{Key: key, Body: b}, nil
+}
+
+// ReadManifest reads the manifest of the site in files (by key, as Files
+// returns them), checking that every shard its root names is there and
+// is the bytes its name promises.
+func ReadManifest(files map[string][]byte) (*Manifest, error) {
+	ctx := context.Background()
+	m, err := manifest.Read(ctx, filesStore(files))
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%s: missing or unreadable", layout.Manifest)
+	}
+	all, err := m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Manifest{Root: m.Root, Objects: all}, nil
 }

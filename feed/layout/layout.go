@@ -20,7 +20,9 @@
 // server never serves:
 //
 //	build-report.json               the last build's report (written, never served)
-//	.feedpub/manifest.json          the published site: every object, its hash, variants, Last-Modified
+//	.feedpub/manifest.json          the published site's manifest: its root, naming the shards
+//	.feedpub/manifest/{n}-{hash}.json  a shard of it: the objects of the feeds hashed to shard n,
+//	                                each with its hash, variants, Last-Modified
 //	.feedpub/deltas/{key}           a feed's deltas (RFC 3229): its items new since each
 //	                                recent version, served only through the manifest
 //	.feedpub/catalog/head.json      the catalog's head: what every build starts from
@@ -55,6 +57,7 @@ const (
 	ClaimsDir   = ".rebuild/"
 	FanOutDir   = StateDir + "fanout/" // batches of a build that fans out, and their results
 	Manifest    = StateDir + "manifest.json"
+	ManifestDir = StateDir + "manifest/"
 	DeltasDir   = StateDir + "deltas/"
 )
 
@@ -138,6 +141,25 @@ func FeedName(key string) (name, ext string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// Owner is the feed a published key belongs to: the name of the feed
+// whose formats, preview page or archive pages it holds; "" for the
+// site's own objects (the index page, the OPML list, the assets). What
+// is kept about a feed's objects is kept together.
+func Owner(key string) string {
+	if name, _, ok := FeedName(key); ok {
+		return name
+	}
+	if name, _, _, ok := ArchiveName(key); ok {
+		return name
+	}
+	if n, ok := strings.CutSuffix(key, ".html"); ok {
+		if name, found := strings.CutPrefix(n, FeedsDir); found {
+			return name
+		}
+	}
+	return ""
 }
 
 // Served reports whether key may be served to readers: the index page, the

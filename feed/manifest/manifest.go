@@ -5,8 +5,17 @@
 // commits; the server reads it, at most once per revalidation interval,
 // instead of asking the store about every request.
 //
-// The manifest lives in the output store at layout.Manifest, beside the
-// catalog, and is never served itself.
+// It is sharded, so that what a change reads and writes follows the feeds
+// it touches, not the size of the site: a root at layout.Manifest names
+// the shards, and each shard (below layout.ManifestDir) holds the objects
+// of the feeds that hash to it, a feed's formats, preview and archive
+// pages together. A shard is stored under a name made from its bytes, so
+// a root only ever names shards that were written whole before it; the
+// shards a root stops naming are deleted one build later, when no server
+// can still be reading them by a root a revalidation interval old.
+//
+// The manifest lives in the output store beside the catalog and is never
+// served itself.
 package manifest
 
 import (
@@ -14,27 +23,48 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
-	"time"
+	"strings"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
 )
 
-// Format is the version of the manifest's layout; a reader refuses others.
-const Format = 1
+// Format is the version of the manifest's layout. Format 1, one object
+// holding every entry, is still read (a build rewrites it as format 2).
+const Format = 2
 
-// Manifest is the published site.
-type Manifest struct {
+// Root is the manifest's root object: the site-wide facts and the shards.
+type Root struct {
 	Format int `json:"format"`
 	// Gen counts the builds that wrote a manifest to this store.
 	Gen int64 `json:"gen"`
 	// Built is when the build that wrote it ran (its clock).
 	Built int64 `json:"built"`
-	// Objects are the published objects, by key.
-	Objects map[string]*Object `json:"objects"`
+	// Shards are the shards, by number: an object's shard is
+	// ShardOf(key, len(Shards)).
+	Shards []Shard `json:"shards"`
+	// Retired are the names of shards the previous root named and this
+	// one does not: the next build deletes them.
+	Retired []string `json:"retired,omitempty"`
 	// Redirects are the site's renamed feeds: old name -> new name.
 	Redirects map[string]string `json:"redirects,omitempty"`
 	// Gone are the keys of feeds removed after their grace period, with
 	// when (Unix seconds): answered 410 Gone.
 	Gone map[string]int64 `json:"gone,omitempty"`
+
+	// legacy holds every entry of a format 1 manifest, which has no shards.
+	legacy map[string]*Object
+}
+
+// Shard names one shard of a root.
+type Shard struct {
+	// Name is the shard's name, its number and the start of its bytes'
+	// hash ("0007-1f2e3d4c5b6a7988"); "" for a shard with no object,
+	// which is not stored.
+	Name    string `json:"name"`
+	Objects int    `json:"objects"`
 }
 
 // Object is one published object.
@@ -107,51 +137,67 @@ type Variant struct {
 // ErrFormat is Decode's error for a manifest of another format.
 var ErrFormat = errors.New("manifest: unknown format")
 
-// Decode reads a manifest.
-func Decode(data []byte) (*Manifest, error) {
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+// ErrCorrupt says that a shard the root names is missing or is not the
+// bytes its name promises.
+var ErrCorrupt = errors.New("manifest: shard missing or corrupt")
+
+// DecodeRoot reads a manifest's root. A format 1 manifest gives a root of
+// one shard whose entries Legacy returns.
+func DecodeRoot(data []byte) (*Root, error) {
+	var r Root
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("%w %d", ErrFormat, m.Format)
-	}
-	for key, o := range m.Objects {
-		if o == nil || o.Hash == "" {
-			return nil, fmt.Errorf("manifest: %s: no hash", key)
+	switch r.Format {
+	case Format:
+		for i, sh := range r.Shards {
+			if sh.Name != "" && !strings.HasPrefix(sh.Name, shardPrefix(i)) {
+				return nil, fmt.Errorf("manifest: shard %d is named %q", i, sh.Name)
+			}
 		}
+		return &r, nil
+	case 1:
+		var v1 struct {
+			Objects map[string]*Object `json:"objects"`
+		}
+		if err := json.Unmarshal(data, &v1); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+		if err := check(v1.Objects); err != nil {
+			return nil, err
+		}
+		r.legacy = v1.Objects
+		if r.legacy == nil {
+			r.legacy = map[string]*Object{}
+		}
+		r.Shards = []Shard{{Objects: len(r.legacy)}}
+		return &r, nil
 	}
-	return &m, nil
+	return nil, fmt.Errorf("%w %d", ErrFormat, r.Format)
 }
 
-// Encode writes m, one object per line so that a diff of two builds'
-// manifests shows what changed.
-func (m *Manifest) Encode() []byte {
-	m.Format = Format
-	keys := make([]string, 0, len(m.Objects))
-	for k := range m.Objects {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// Legacy returns every entry of a format 1 manifest, nil for format 2.
+func (r *Root) Legacy() map[string]*Object { return r.legacy }
+
+// Encode writes r, one shard per line so that a diff of two builds' roots
+// shows which shards changed.
+func (r *Root) Encode() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "{\"format\":%d,\"gen\":%d,\"built\":%d,\"objects\":{", m.Format, m.Gen, m.Built)
-	for i, k := range keys {
+	fmt.Fprintf(&b, "{\"format\":%d,\"gen\":%d,\"built\":%d,\"shards\":[", Format, r.Gen, r.Built)
+	for i, sh := range r.Shards {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		key, _ := json.Marshal(k) // plain data: cannot fail
-		o, _ := json.Marshal(m.Objects[k])
+		line, _ := json.Marshal(sh) // plain data: cannot fail
 		b.WriteString("\n")
-		b.Write(key)
-		b.WriteByte(':')
-		b.Write(o)
+		b.Write(line)
 	}
-	b.WriteString("\n}")
+	b.WriteString("\n]")
 	for _, part := range []struct {
 		name string
 		v    any
 		n    int
-	}{{"redirects", m.Redirects, len(m.Redirects)}, {"gone", m.Gone, len(m.Gone)}} {
+	}{{"retired", r.Retired, len(r.Retired)}, {"redirects", r.Redirects, len(r.Redirects)}, {"gone", r.Gone, len(r.Gone)}} {
 		if part.n > 0 {
 			v, _ := json.Marshal(part.v) // sorted keys
 			fmt.Fprintf(&b, ",\n%q:%s", part.name, v)
@@ -161,56 +207,76 @@ func (m *Manifest) Encode() []byte {
 	return b.Bytes()
 }
 
-// Next returns the manifest a build at now starts from, given the last one
-// (nil when there is none): the same objects, one generation on.
-func Next(last *Manifest, now time.Time) *Manifest {
-	m := &Manifest{Format: Format, Built: now.Unix(), Objects: map[string]*Object{}}
-	if last != nil {
-		m.Gen = last.Gen
-		for k, o := range last.Objects {
-			m.Objects[k] = o
-		}
-		for k, t := range last.Gone {
-			if m.Gone == nil {
-				m.Gone = map[string]int64{}
-			}
-			m.Gone[k] = t
-		}
+// ShardOf is the number of the shard, of n, that holds key's entry: the
+// same for every object of one feed.
+func ShardOf(key string, n int) int {
+	if n <= 1 {
+		return 0
 	}
-	m.Gen++
-	return m
+	h := fnv.New32a()
+	h.Write([]byte(layout.Owner(key)))
+	return int(h.Sum32() % uint32(n))
 }
 
-// Set records o under key, written by a build at now. Modified stays when
-// the bytes are the ones already recorded; otherwise it becomes now, or
-// one second past the last change when the clock says otherwise, so that
-// a reader who saw the last version never takes the new one for it.
-func (m *Manifest) Set(key string, o Object, now time.Time) {
-	o.Modified = now.Unix()
-	if last := m.Objects[key]; last != nil {
-		switch {
-		case last.Hash == o.Hash:
-			o.Modified = last.Modified
-		case o.Modified <= last.Modified:
-			o.Modified = last.Modified + 1
+// ShardKey is the store key of the shard named name.
+func ShardKey(name string) string { return layout.ManifestDir + name + ".json" }
+
+func shardPrefix(i int) string { return fmt.Sprintf("%04d-", i) }
+
+// shardName is the name of shard i holding body.
+func shardName(i int, body []byte) string { return shardPrefix(i) + store.Hash(body)[:16] }
+
+// DecodeShard reads the shard named name, checking that its bytes are
+// the ones the name promises (ErrCorrupt otherwise).
+func DecodeShard(name string, data []byte) (map[string]*Object, error) {
+	i := strings.IndexByte(name, '-')
+	if i < 0 || !strings.HasSuffix(name, store.Hash(data)[:16]) {
+		return nil, fmt.Errorf("%w: %s: not the bytes its name promises", ErrCorrupt, name)
+	}
+	var sh struct {
+		Objects map[string]*Object `json:"objects"`
+	}
+	if err := json.Unmarshal(data, &sh); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	}
+	if err := check(sh.Objects); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	}
+	if sh.Objects == nil {
+		sh.Objects = map[string]*Object{}
+	}
+	return sh.Objects, nil
+}
+
+func check(objects map[string]*Object) error {
+	for key, o := range objects {
+		if o == nil || o.Hash == "" {
+			return fmt.Errorf("manifest: %s: no hash", key)
 		}
 	}
-	m.Objects[key] = &o
-	delete(m.Gone, key) // published again
+	return nil
 }
 
-// Bury removes the object under key and records that it is gone since now.
-func (m *Manifest) Bury(key string, now time.Time) {
-	delete(m.Objects, key)
-	if m.Gone == nil {
-		m.Gone = map[string]int64{}
+// encodeShard writes a shard's entries, one object per line.
+func encodeShard(objects map[string]*Object) []byte {
+	keys := make([]string, 0, len(objects))
+	for k := range objects {
+		keys = append(keys, k)
 	}
-	m.Gone[key] = now.Unix()
-}
-
-// Remove forgets the object under key and returns it (nil when none).
-func (m *Manifest) Remove(key string) *Object {
-	o := m.Objects[key]
-	delete(m.Objects, key)
-	return o
+	sort.Strings(keys)
+	var b bytes.Buffer
+	b.WriteString("{\"objects\":{")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, _ := json.Marshal(k) // plain data: cannot fail
+		o, _ := json.Marshal(objects[k])
+		b.WriteString("\n")
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(o)
+	}
+	b.WriteString("\n}}\n")
+	return b.Bytes()
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -140,25 +141,29 @@ func (b *Build) archive(ctx context.Context, st *catalog.State, pl *plan, j *job
 // unlisted adds to the plan's orphans the archive pages the last manifest
 // names of feeds the plan looked at that no longer have them: those the
 // catalog did not remember (a full build starts from an empty one).
-func (pl *plan) unlisted(last *manifest.Manifest) {
+func (pl *plan) unlisted(ctx context.Context, last *manifest.Manifest) error {
 	if last == nil {
-		return
+		return nil
 	}
 	known := map[string]bool{}
 	for _, k := range pl.orphans {
 		known[k] = true
 	}
 	var keys []string
-	for key := range last.Objects {
+	err := last.Objects(ctx, func(key string, _ *manifest.Object) {
 		name, page, _, ok := layout.ArchiveName(key)
 		if !ok || known[key] {
-			continue
+			return
 		}
 		if pages, looked := pl.archived[name]; looked && !slices.Contains(pages, page) {
 			keys = append(keys, key)
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
 	}
 	sort.Strings(keys)
 	pl.orphans = append(pl.orphans, keys...)
 	pl.gone = append(pl.gone, keys...)
+	return nil
 }

@@ -293,19 +293,7 @@ func TestArchivesChangeOnlyThePagesTouched(t *testing.T) {
 	build(t, site, articles, out, day)
 	before := outputs(t, out)
 	modified := func() map[string]int64 {
-		var m struct {
-			Objects map[string]struct {
-				Modified     int64  `json:"modified"`
-				CacheControl string `json:"cache_control"`
-			} `json:"objects"`
-		}
-		body, err := os.ReadFile(filepath.Join(out, layout.Manifest))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Fatal(err)
-		}
+		m := readManifest(t, out)
 		got := map[string]int64{}
 		for k, o := range m.Objects {
 			got[k] = o.Modified

@@ -84,10 +84,7 @@ func (r *renderer) deltas(ctx context.Context, j *job, i int, key string, f *fee
 	if !ok || r.b.Site.DeltaVersions() == 0 {
 		return nil // not a published object, or a site without deltas
 	}
-	var last *manifest.Object
-	if out.last != nil {
-		last = out.last.Objects[key]
-	}
+	last := out.lastEntry(ctx, key)
 	var prev *trailer
 	if last != nil && last.Deltas != nil {
 		if last.Hash == cur.Hash && j.trusted {

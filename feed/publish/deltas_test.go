@@ -18,7 +18,6 @@ import (
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/layout"
-	"github.com/feedpub/feedpub/feed/manifest"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -69,9 +68,9 @@ func (r *recording) reset() (gets, puts []string) {
 	return gets, puts
 }
 
-func readManifest(t *testing.T, out string) *manifest.Manifest {
+func readManifest(t *testing.T, out string) *feedcheck.Manifest {
 	t.Helper()
-	m, err := manifest.Decode(everything(t, out)[layout.Manifest])
+	m, err := feedcheck.ReadManifest(everything(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +79,7 @@ func readManifest(t *testing.T, out string) *manifest.Manifest {
 
 // deltaDocs returns the documents of key's pack, as the manifest m
 // describes them, after checking the pack is the bytes it names.
-func deltaDocs(t *testing.T, out string, m *manifest.Manifest, key string) [][]byte {
+func deltaDocs(t *testing.T, out string, m *feedcheck.Manifest, key string) [][]byte {
 	t.Helper()
 	e := m.Objects[key]
 	if e == nil || e.Deltas == nil {
@@ -174,7 +173,7 @@ func TestDeltaPacks(t *testing.T) {
 
 	// The packs a build reads and writes: one GET of the last pack and one
 	// PUT of the new one per feed output it changed, none for the others.
-	checkOps := func(step string, before *manifest.Manifest) {
+	checkOps := func(step string, before *feedcheck.Manifest) {
 		t.Helper()
 		gets, puts := rec.reset()
 		after := readManifest(t, out)
@@ -215,7 +214,7 @@ func TestDeltaPacks(t *testing.T) {
 		if len(from) != 2 {
 			t.Fatalf("%s: %d deltas, want from v2 and v1", key, len(from))
 		}
-		for k, v := range []*manifest.Manifest{v2, v1} {
+		for k, v := range []*feedcheck.Manifest{v2, v1} {
 			o := v.Objects[key]
 			want := []string{o.Hash}
 			for _, c := range []string{"br", "gzip"} {

@@ -215,9 +215,23 @@ func (b *Build) Work(ctx context.Context, msg []byte) error {
 	if err := held(ctx); err != nil {
 		return err
 	}
-	last, err := b.lastManifest(ctx)
+	last, err := b.lastManifest(ctx, bt.Compare)
 	if err != nil {
 		return fmt.Errorf("publish: work: %w", err)
+	}
+	if last != nil {
+		var keys []string
+		for i := range bt.Jobs {
+			bj := &bt.Jobs[i]
+			j := &job{f: &bj.Feed, page: bj.Page}
+			for _, ext := range layout.Exts {
+				keys = append(keys, j.key(ext))
+			}
+			keys = append(keys, layout.PreviewKey(bj.Feed.Name))
+		}
+		if err := last.Load(ctx, keys); err != nil {
+			return fmt.Errorf("publish: work: %w", err)
+		}
 	}
 	out := newOutbox(b, bt.Compare, last)
 	out.check = held

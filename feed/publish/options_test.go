@@ -2,6 +2,7 @@ package publish_test
 
 import (
 	"bytes"
+	"github.com/feedpub/feedpub/feed/feedcheck"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +33,14 @@ func TestNoPreviewsNoDeltas(t *testing.T) {
 	if bytes.Contains(files["index.html"], []byte(".html\"")) {
 		t.Errorf("index.html links a preview page")
 	}
-	if bytes.Contains(files[".feedpub/manifest.json"], []byte(`"deltas"`)) {
-		t.Errorf("the manifest names delta packs")
+	m, err := feedcheck.ReadManifest(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, o := range m.Objects {
+		if o.Deltas != nil {
+			t.Errorf("the manifest names a delta pack for %s", key)
+		}
 	}
 	for _, want := range []string{"feeds/index.rss", "feeds/category/news.atom"} {
 		if _, ok := files[want]; !ok {

@@ -28,7 +28,7 @@ func (r *renderer) preview(ctx context.Context, f *feed.Feed, jsonFeed []byte, o
 		return fmt.Errorf("publish: render %s: %w", key, err)
 	}
 	hash := store.Hash(buf.Bytes())
-	if out.compare || !out.current(key, hash) {
+	if out.compare || !out.current(ctx, key, hash) {
 		out.add(ctx, key, buf.Bytes(), hash)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package publish_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/feedpub/feedpub/feed/layout"
-	"github.com/feedpub/feedpub/feed/manifest"
 	"github.com/feedpub/feedpub/feed/page"
 	"github.com/feedpub/feedpub/feed/publish"
 )
@@ -50,14 +48,7 @@ func TestPreviewPages(t *testing.T) {
 			t.Errorf("%s: not the asset's bytes (%v)", key, err)
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(layout.Manifest)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m manifest.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readManifest(t, out)
 	htmlKeys := 0
 	for key, o := range m.Objects {
 		want := ""

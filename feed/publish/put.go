@@ -61,7 +61,7 @@ func (b *Build) pages(ctx context.Context, st *catalog.State, out *outbox, repai
 			}
 		}
 		hash := store.Hash(buf.Bytes())
-		if st.Head.Pages[p.key] != hash || out.compare || repair || !out.current(p.key, hash) {
+		if st.Head.Pages[p.key] != hash || out.compare || repair || !out.current(ctx, p.key, hash) {
 			out.add(ctx, p.key, buf.Bytes(), hash)
 			st.Head.Pages[p.key] = hash
 		}

@@ -252,11 +252,19 @@ func (o *outbox) addHeld(ctx context.Context, key string, body []byte, held *bod
 	obj := &store.Object{Key: key, Body: body, ContentType: layout.ContentType(key), Hash: hash, CacheControl: cacheControl}
 	objs := []*store.Object{obj}
 	var entry manifest.Object
+	var stale []string
 	served := layout.Served(key)
 	if served {
 		var vs []*store.Object
 		vs, entry = o.variants(key, body, hash, cacheControl) // compressed here, by the caller's goroutine
 		objs = append(objs, vs...)
+		if last := o.lastEntry(ctx, key); last != nil {
+			for c, v := range last.Variants {
+				if _, ok := entry.Variants[c]; !ok {
+					stale = append(stale, v.Key)
+				}
+			}
+		}
 	}
 	o.mu.Lock()
 	if served {
@@ -264,13 +272,7 @@ func (o *outbox) addHeld(ctx context.Context, key string, body []byte, held *bod
 			o.entries = map[string]manifest.Object{}
 		}
 		o.entries[key] = entry
-		if o.last != nil && o.last.Objects[key] != nil {
-			for c, v := range o.last.Objects[key].Variants {
-				if _, ok := entry.Variants[c]; !ok {
-					o.stale = append(o.stale, v.Key)
-				}
-			}
-		}
+		o.stale = append(o.stale, stale...)
 	}
 	o.pending = append(o.pending, objs...)
 	if held != nil {
@@ -359,6 +361,13 @@ func (o *outbox) flush(ctx context.Context) {
 	o.mu.Unlock()
 }
 
+// fail records an error that fails the build.
+func (o *outbox) fail(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.errs = append(o.errs, err)
+}
+
 // outputsOf returns the objects keys name, once each (a precompressed
 // variant stands for the object it encodes), leaving out those in except.
 func outputsOf(keys, except []string) []string {
@@ -390,7 +399,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	}
 	// What the site holds now: a build that writes only what changed
 	// must have it to describe the rest.
-	last, err := b.lastManifest(ctx)
+	last, err := b.lastManifest(ctx, compare)
 	if err != nil {
 		return err
 	}
@@ -398,7 +407,9 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		return errManifest
 	}
 	if compare { // a full build: its catalog does not remember the pages published
-		pl.unlisted(last)
+		if err := pl.unlisted(ctx, last); err != nil {
+			return err
+		}
 	}
 	keys := make([]string, 0, 3*len(pl.jobs)+2)
 	for _, j := range pl.jobs {
@@ -411,6 +422,15 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	}
 	keys = append(keys, layout.OPML, layout.Index, layout.StyleSheet, layout.Script)
 	keys = append(keys, pl.orphans...)
+	if last != nil {
+		// The shards of every output it may write, read at once.
+		if err := last.Load(ctx, keys); err != nil {
+			if errors.Is(err, manifest.ErrCorrupt) {
+				err = fmt.Errorf("%w: %w", errManifest, err)
+			}
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
 	id := b.buildID()
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
@@ -444,20 +464,20 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	rep.Written = append(rep.Written, out.written...)
 	rep.Withheld = append(rep.Withheld, out.withheld...)
 	errs = append(errs, out.errs...)
+	var gone []string
 	if len(errs) == 0 {
-		if err := b.writeManifest(ctx, out, pl, ap.now); err != nil {
+		var err error
+		if gone, err = b.writeManifest(ctx, out, pl, ap.now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	// Only once the manifest no longer names them are the orphans (the
-	// outputs of feeds gone) and the variants no longer made removed: a
-	// build that dies before leaves the served site whole.
+	// outputs of feeds gone), their variants, the variants no longer made
+	// and the shards the last build retired removed: a build that dies
+	// before leaves the served site whole.
 	if len(errs) == 0 {
-		var gone []string
-		for _, k := range pl.orphans {
-			gone = append(append(gone, k), variantKeys(last, k)...)
-		}
-		for _, key := range append(gone, out.stale...) {
+		gone = append(append(gone, pl.orphans...), out.stale...)
+		for _, key := range gone {
 			if err := b.Out.Delete(ctx, key); err != nil {
 				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
 			}
@@ -641,7 +661,7 @@ func (r *renderer) output(ctx context.Context, j *job, i int, ext string, f *fee
 	}
 	hash := store.Hash(buf.buf)
 	cc := b.cacheControlOf(j)
-	if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(key, hash, cc) {
+	if hash != pub.Hashes[i] || !j.trusted || !out.currentWith(ctx, key, hash, cc) {
 		out.addBody(ctx, key, buf, hash, cc)
 		if j.page == nil {
 			if err := r.deltas(ctx, j, i, key, f, frags, out); err != nil {

@@ -125,36 +125,49 @@ func (b *Build) codings(key string) []string {
 // changed cannot describe the site, and Run builds in full instead.
 var errManifest = errors.New("publish: the manifest of the published site is missing or unreadable")
 
-// lastManifest reads the manifest the last build wrote; nil when there is
-// none.
-func (b *Build) lastManifest(ctx context.Context) (*manifest.Manifest, error) {
-	obj, err := b.Out.Get(ctx, layout.Manifest)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("publish: read %s: %w", layout.Manifest, err)
-	}
-	m, err := manifest.Decode(obj.Body)
+// lastManifest reads the root of the manifest the last build wrote; nil
+// when there is none. Its shards are read as they are needed: a full
+// build (tolerant) takes a shard that is missing or corrupt for an empty
+// one, as it rewrites every entry it publishes.
+func (b *Build) lastManifest(ctx context.Context, tolerant bool) (*manifest.Manifest, error) {
+	m, err := manifest.Read(ctx, b.Out)
 	if err != nil {
-		return nil, nil // as if missing: the next build that writes replaces it
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if m != nil && tolerant {
+		m.Tolerate()
 	}
 	return m, nil
 }
 
+// lastEntry is the last manifest's entry for key, nil when it has none. A
+// shard that cannot be read fails the build (its error is the outbox's),
+// or sends it to a full build when the shard is gone.
+func (o *outbox) lastEntry(ctx context.Context, key string) *manifest.Object {
+	if o.last == nil {
+		return nil
+	}
+	e, err := o.last.Object(ctx, key)
+	if err != nil {
+		if errors.Is(err, manifest.ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", errManifest, err)
+		}
+		o.fail(fmt.Errorf("publish: %w", err))
+		return nil
+	}
+	return e
+}
+
 // current reports whether the last manifest already describes key with
 // these bytes, variants and headers included.
-func (o *outbox) current(key, hash string) bool {
-	return o.currentWith(key, hash, o.b.cacheControl(key))
+func (o *outbox) current(ctx context.Context, key, hash string) bool {
+	return o.currentWith(ctx, key, hash, o.b.cacheControl(key))
 }
 
 // currentWith is current for an output served with the given
 // Cache-Control.
-func (o *outbox) currentWith(key, hash, cacheControl string) bool {
-	if o.last == nil {
-		return false
-	}
-	e := o.last.Objects[key]
+func (o *outbox) currentWith(ctx context.Context, key, hash, cacheControl string) bool {
+	e := o.lastEntry(ctx, key)
 	if e == nil || e.Hash != hash {
 		return false
 	}
@@ -188,40 +201,57 @@ func (o *outbox) variants(key string, body []byte, hash, cacheControl string) ([
 }
 
 // writeManifest records what the build wrote and removed in the manifest
-// and writes it: after every object it names, before the commit.
-func (b *Build) writeManifest(ctx context.Context, out *outbox, pl *plan, now time.Time) error {
-	m := manifest.Next(out.last, now)
-	for key, e := range out.entries {
-		m.Set(key, e, now)
+// and writes it: after every object it names, before the commit. It
+// returns what may be deleted once it is written: the orphans' variants
+// and the shards the last build retired.
+func (b *Build) writeManifest(ctx context.Context, out *outbox, pl *plan, now time.Time) ([]string, error) {
+	m := out.last
+	if m == nil {
+		m = manifest.New()
 	}
+	wrap := func(err error) error {
+		if errors.Is(err, manifest.ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", errManifest, err)
+		}
+		return fmt.Errorf("publish: %w", err)
+	}
+	keys := make([]string, 0, len(out.entries))
+	for key := range out.entries {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if err := m.Set(ctx, key, out.entries[key], now); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	var gone []string
 	for _, key := range pl.orphans {
-		m.Remove(key)
+		e, err := m.Remove(ctx, key)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		if e != nil {
+			for _, v := range e.Variants {
+				gone = append(gone, v.Key)
+			}
+		}
 	}
 	for _, key := range pl.gone {
-		m.Bury(key, now)
+		if err := m.Bury(ctx, key, now); err != nil {
+			return nil, wrap(err)
+		}
 	}
 	m.Redirects = nil
 	if len(b.Site.Redirects) > 0 {
 		m.Redirects = b.Site.Redirects
 	}
-	_, err := b.Out.Write(ctx, &store.Object{Key: layout.Manifest, Body: m.Encode(), ContentType: "application/json", CacheControl: "no-store"})
+	retire, err := m.Commit(ctx, b.Out, now)
 	if err != nil {
-		return fmt.Errorf("publish: write %s: %w", layout.Manifest, err)
+		return nil, wrap(err)
 	}
-	return nil
-}
-
-// variantKeys are the keys of the variants the manifest m records for key.
-func variantKeys(m *manifest.Manifest, key string) []string {
-	if m == nil || m.Objects[key] == nil {
-		return nil
-	}
-	var keys []string
-	for _, v := range m.Objects[key].Variants {
-		keys = append(keys, v.Key)
-	}
-	sort.Strings(keys)
-	return keys
+	sort.Strings(gone)
+	return append(gone, retire...), nil
 }
 
 // link is the Link header of a published object: for a feed of a site

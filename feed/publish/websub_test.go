@@ -218,14 +218,7 @@ func TestNewScheduleRewritesHeaders(t *testing.T) {
 	}
 	writeDocs(t, articles, article("a2", "2024-01-02T10:00:00Z"))
 	rep := run(15*time.Minute, day.Add(time.Hour))
-	var m struct {
-		Objects map[string]struct {
-			CacheControl string `json:"cache_control"`
-		} `json:"objects"`
-	}
-	if err := json.Unmarshal(everything(t, out)[".feedpub/manifest.json"], &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readManifest(t, out)
 	for _, k := range rep.Written {
 		if got := m.Objects[k].CacheControl; !strings.Contains(got, "stale-while-revalidate=900") {
 			t.Errorf("%s: Cache-Control %q after the schedule became 15 minutes", k, got)

@@ -61,19 +61,37 @@ func fetch(t *testing.T, url string, header http.Header) (*http.Response, []byte
 // it).
 func publishedFeeds(t *testing.T, dir string) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.Manifest)))
-	if err != nil {
-		t.Fatal(err)
+	readJSON := func(key string, v any) {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
 	}
-	var m struct {
-		Objects map[string]json.RawMessage `json:"objects"`
+	var root struct {
+		Shards []struct {
+			Name string `json:"name"`
+		} `json:"shards"`
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
+	readJSON(layout.Manifest, &root)
+	objects := map[string]json.RawMessage{}
+	for _, sh := range root.Shards {
+		if sh.Name == "" {
+			continue
+		}
+		var m struct {
+			Objects map[string]json.RawMessage `json:"objects"`
+		}
+		readJSON(layout.ManifestDir+sh.Name+".json", &m)
+		for k, o := range m.Objects {
+			objects[k] = o
+		}
 	}
 	var keys []string
 	archives := 0
-	for k := range m.Objects {
+	for k := range objects {
 		if _, _, ok := layout.FeedName(k); ok {
 			keys = append(keys, k)
 		}

@@ -216,7 +216,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	o := site.objects[key]
+	o, err := h.lookup(ctx, site, key)
+	if errors.Is(err, errShardGone) {
+		if site, err = h.reread(ctx, site); err == nil {
+			o, err = h.lookup(ctx, site, key)
+		}
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "serve: read the manifest", "key", key, "err", err)
+		w.Header()["Cache-Control"] = noStore
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if o == nil || len(site.redirects) > 0 && h.moved(w, site, key) {
 		if o == nil {
 			h.missing(w, r, site, key)

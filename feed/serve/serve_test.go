@@ -1019,11 +1019,12 @@ func TestRenamedAndGone(t *testing.T) {
 	}
 }
 
-// objectsDown reads the manifest and fails every other read.
+// objectsDown reads the manifest (its root and shards) and fails every
+// other read.
 type objectsDown struct{ serve.Source }
 
 func (s objectsDown) GetIfChanged(ctx context.Context, key, version string) (*store.Object, error) {
-	if key != ".feedpub/manifest.json" {
+	if key != ".feedpub/manifest.json" && !strings.HasPrefix(key, ".feedpub/manifest/") {
 		return nil, fmt.Errorf("s3: get %s: %w", key, context.DeadlineExceeded)
 	}
 	return s.Source.GetIfChanged(ctx, key, version)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,14 +15,27 @@ import (
 	"github.com/feedpub/feedpub/feed/manifest"
 )
 
-// snapshot is the published site as one manifest described it, with every
-// header value made once.
+// snapshot is the published site as one manifest's root described it:
+// its shards are read as requests first need them.
 type snapshot struct {
-	version   string    // of the manifest object, as the store named it
+	version   string    // of the manifest's root, as the store named it
 	checked   time.Time // when the store was last asked
-	objects   map[string]*object
+	shards    []*slot
 	gone      map[string]int64  // keys of feeds removed: 410
 	redirects map[string]string // feed name -> the name it moved to: 301
+}
+
+// slot is one shard of the manifest. A shard's name is made from its
+// bytes: a new root that names it again shares the slot, and the bodies
+// in memory with it.
+type slot struct {
+	name    string
+	loading sync.Mutex // one read of the shard at a time
+	objects atomic.Pointer[map[string]*object]
+	// prev is the slot of the same number in the site before, while this
+	// one is not read yet: the bodies that did not change are taken over
+	// from it when it is.
+	prev atomic.Pointer[slot]
 }
 
 // Codings the handler serves, in the order it prefers them when a request
@@ -92,12 +106,59 @@ func (c *cached) size() int64 {
 
 var varyAcceptEncoding = []string{"Accept-Encoding"}
 
-func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *snapshot) *snapshot {
-	s := &snapshot{version: version, checked: checked, objects: make(map[string]*object, len(m.Objects)),
-		gone: m.Gone, redirects: m.Redirects}
+func newSnapshot(root *manifest.Root, version string, checked time.Time, last *snapshot) *snapshot {
+	s := &snapshot{version: version, checked: checked, shards: make([]*slot, len(root.Shards)),
+		gone: root.Gone, redirects: root.Redirects}
+	if legacy := root.Legacy(); legacy != nil {
+		// A manifest of format 1 is one object: all of it is in hand.
+		sl := &slot{name: layout.Manifest}
+		objs := newObjects(legacy, lastObjects(last))
+		sl.objects.Store(&objs)
+		s.shards[0] = sl
+		return s
+	}
+	for i, sh := range root.Shards {
+		if last != nil && len(last.shards) == len(root.Shards) {
+			if ls := last.shards[i]; ls.name == sh.Name {
+				s.shards[i] = ls
+				continue
+			}
+		}
+		sl := &slot{name: sh.Name}
+		if last != nil && len(last.shards) == len(root.Shards) {
+			ls := last.shards[i]
+			if ls.objects.Load() == nil {
+				ls = ls.prev.Load()
+			}
+			if ls != nil && sh.Name != "" {
+				sl.prev.Store(ls)
+			}
+		}
+		s.shards[i] = sl
+	}
+	return s
+}
+
+// lastObjects returns every object of the site before that is in memory.
+func lastObjects(last *snapshot) func(key string) *object {
+	return func(key string) *object {
+		if last == nil || len(last.shards) == 0 {
+			return nil
+		}
+		if objs := last.shards[manifest.ShardOf(key, len(last.shards))].objects.Load(); objs != nil {
+			return (*objs)[key]
+		}
+		return nil
+	}
+}
+
+// newObjects makes the objects of a shard's entries, with every header
+// value made once, taking over the bodies of the objects before (by
+// last) whose bytes are the same.
+func newObjects(entries map[string]*manifest.Object, last func(key string) *object) map[string]*object {
+	objects := make(map[string]*object, len(entries))
 	// Most objects share their header values (a build's time, a few
 	// policies and types): one slice each, for every object that has it.
-	// A site of 100,000 articles with archives has over 100,000 objects.
 	values := map[string][]string{}
 	value := func(v string) []string {
 		if vs, ok := values[v]; ok {
@@ -107,10 +168,11 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 		values[v] = vs
 		return vs
 	}
-	for key, e := range m.Objects {
+	for key, e := range entries {
 		if !layout.Served(key) {
 			continue
 		}
+		lo := last(key)
 		modified := time.Unix(e.Modified, 0).UTC()
 		o := &object{
 			modified:     modified,
@@ -136,10 +198,8 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 			}
 			r.etag = []string{`"` + r.hash[:min(32, len(r.hash))] + `"`}
 			r.length = []string{strconv.Itoa(r.size)}
-			if last != nil { // bodies already in memory stay
-				if lo := last.objects[key]; lo != nil && lo.reps[i] != nil && lo.reps[i].hash == r.hash {
-					r.body.Store(lo.reps[i].body.Load())
-				}
+			if lo != nil && lo.reps[i] != nil && lo.reps[i].hash == r.hash { // bodies already in memory stay
+				r.body.Store(lo.reps[i].body.Load())
 			}
 			o.reps[i] = r
 		}
@@ -152,15 +212,87 @@ func newSnapshot(m *manifest.Manifest, version string, checked time.Time, last *
 				}
 				o.deltas = append(o.deltas, dl)
 			}
-			if last != nil {
-				if lo := last.objects[key]; lo != nil && lo.pack != nil && lo.pack.hash == d.Hash && len(lo.deltas) == len(o.deltas) {
-					o.pack.body.Store(lo.pack.body.Load())
+			if lo != nil && lo.pack != nil && lo.pack.hash == d.Hash && len(lo.deltas) == len(o.deltas) {
+				o.pack.body.Store(lo.pack.body.Load())
+			}
+		}
+		objects[key] = o
+	}
+	return objects
+}
+
+// resident is how many bytes of bodies the objects keep in memory.
+func resident(objects map[string]*object) int64 {
+	var n int64
+	for _, o := range objects {
+		for _, rp := range o.all() {
+			if rp != nil {
+				if c := rp.body.Load(); c != nil {
+					n += c.size()
 				}
 			}
 		}
-		s.objects[key] = o
 	}
-	return s
+	return n
+}
+
+// errShardGone says that a shard the site in memory names is no longer in
+// the store: a newer root retired it, and the site must be read again.
+var errShardGone = errors.New("serve: a shard of the manifest is gone")
+
+// lookup returns the object the site publishes under key, nil for none,
+// reading its shard when no request needed it before.
+func (h *Handler) lookup(ctx context.Context, site *snapshot, key string) (*object, error) {
+	if len(site.shards) == 0 {
+		return nil, nil
+	}
+	sl := site.shards[manifest.ShardOf(key, len(site.shards))]
+	if sl.name == "" {
+		return nil, nil
+	}
+	objs := sl.objects.Load()
+	if objs == nil {
+		var err error
+		if objs, err = h.readShard(ctx, sl); err != nil {
+			return nil, err
+		}
+	}
+	return (*objs)[key], nil
+}
+
+// readShard reads the shard of sl, once however many requests ask.
+func (h *Handler) readShard(ctx context.Context, sl *slot) (*map[string]*object, error) {
+	sl.loading.Lock()
+	defer sl.loading.Unlock()
+	if objs := sl.objects.Load(); objs != nil {
+		return objs, nil
+	}
+	key := manifest.ShardKey(sl.name)
+	obj, err := h.src.GetIfChanged(ctx, key, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", errShardGone, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	entries, err := manifest.DecodeShard(sl.name, obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	prev := sl.prev.Load()
+	last := func(string) *object { return nil }
+	var before int64 // the bodies the slot before holds
+	if prev != nil {
+		if pobjs := prev.objects.Load(); pobjs != nil {
+			last = func(key string) *object { return (*pobjs)[key] }
+			before = resident(*pobjs)
+		}
+	}
+	objs := newObjects(entries, last)
+	sl.objects.Store(&objs)
+	sl.prev.Store(nil)
+	h.resident.Add(resident(objs) - before)
+	return &objs, nil
 }
 
 // validDeltas reports whether every delta d lists lies in its pack,
@@ -259,6 +391,24 @@ func (h *Handler) current(ctx context.Context) (*snapshot, error) {
 	return next, nil
 }
 
+// reread reads the manifest's root again at once, whatever the interval,
+// for a site in memory that names a shard a newer build has removed.
+func (h *Handler) reread(ctx context.Context, s *snapshot) (*snapshot, error) {
+	h.loading.Lock()
+	defer h.loading.Unlock()
+	if cur := h.site.Load(); cur != s && cur != nil && cur.version != s.version {
+		return cur, nil // read again meanwhile
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	next, err := h.load(lctx, s)
+	if err != nil {
+		return nil, err
+	}
+	h.site.Store(next)
+	return next, nil
+}
+
 // load asks the store for the manifest, given the site in memory (nil for
 // none), and returns the site it describes. A store that has no manifest
 // publishes nothing.
@@ -272,7 +422,7 @@ func (h *Handler) load(ctx context.Context, last *snapshot) (*snapshot, error) {
 		info, err := st.Stat(ctx, layout.Manifest)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return &snapshot{checked: now, objects: map[string]*object{}}, nil
+			return &snapshot{checked: now}, nil
 		case err != nil:
 			return nil, err
 		case last != nil && info.Version == last.version:
@@ -294,7 +444,7 @@ func (h *Handler) load(ctx context.Context, last *snapshot) (*snapshot, error) {
 		s.checked = now
 		return &s, nil
 	case errors.Is(err, store.ErrNotFound):
-		return &snapshot{checked: now, objects: map[string]*object{}}, nil
+		return &snapshot{checked: now}, nil
 	case err != nil:
 		return nil, fmt.Errorf("serve: %w", err)
 	}
@@ -302,22 +452,23 @@ func (h *Handler) load(ctx context.Context, last *snapshot) (*snapshot, error) {
 }
 
 func (h *Handler) decode(obj *store.Object, version string, now time.Time, last *snapshot) (*snapshot, error) {
-	m, err := manifest.Decode(obj.Body)
+	root, err := manifest.DecodeRoot(obj.Body)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %s: %w", layout.Manifest, err)
 	}
-	s := newSnapshot(m, version, now, last)
-	var resident int64 // what the new site keeps; the rest goes with the old one
-	for _, o := range s.objects {
-		for _, rp := range o.all() {
-			if rp != nil {
-				if c := rp.body.Load(); c != nil {
-					resident += c.size()
-				}
+	s := newSnapshot(root, version, now, last)
+	var kept int64 // what the new site keeps; the rest goes with the old one
+	for _, sl := range s.shards {
+		for _, x := range []*slot{sl, sl.prev.Load()} {
+			if x == nil {
+				continue
+			}
+			if objs := x.objects.Load(); objs != nil {
+				kept += resident(*objs)
 			}
 		}
 	}
-	h.resident.Store(resident)
+	h.resident.Store(kept)
 	return s, nil
 }
 
@@ -352,6 +503,23 @@ func (h *Handler) body(ctx context.Context, site *snapshot, rp *rep) ([]byte, []
 	return obj.Body, nil, nil
 }
 
+// all returns the objects of the shards read so far.
+func (s *snapshot) all() func(yield func(*object) bool) {
+	return func(yield func(*object) bool) {
+		for _, sl := range s.shards {
+			objs := sl.objects.Load()
+			if objs == nil {
+				continue
+			}
+			for _, o := range *objs {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // evict drops the bodies not used since the last sweep until the bodies
 // in memory fit the budget again, and marks the others unused (the clock
 // algorithm: a body used between two sweeps stays).
@@ -360,8 +528,16 @@ func (h *Handler) evict(site *snapshot) {
 		return // another request is at it
 	}
 	defer h.evicting.Unlock()
+	// First the bodies kept for shards not read again since a build.
+	for _, sl := range site.shards {
+		if prev := sl.prev.Swap(nil); prev != nil {
+			if objs := prev.objects.Load(); objs != nil {
+				h.resident.Add(-resident(*objs))
+			}
+		}
+	}
 	for pass := 0; pass < 2 && h.resident.Load() > h.memory; pass++ {
-		for _, o := range site.objects {
+		for o := range site.all() {
 			for _, rp := range o.all() {
 				if rp == nil {
 					continue

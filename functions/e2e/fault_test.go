@@ -199,11 +199,10 @@ func checkSite(t *testing.T, objs map[string][]byte, cat catalog.Store, site *fe
 			t.Errorf("%s: %v", key, err)
 		}
 	}
-	raw, ok := objs[layout.Manifest]
-	if !ok {
+	if _, ok := objs[layout.Manifest]; !ok {
 		t.Fatalf("no manifest among %d objects", len(objs))
 	}
-	m, err := manifest.Decode(raw)
+	m, err := feedcheck.ReadManifest(objs) // every shard its root names, whole
 	if err != nil {
 		t.Fatalf("manifest: %v", err)
 	}
@@ -314,7 +313,12 @@ func checkObject(key string, body []byte) error {
 		}
 		return nil // shards: catalog.LoadAll decodes them
 	case key == layout.Manifest:
-		_, err := manifest.Decode(body)
+		_, err := manifest.DecodeRoot(body)
+		return err
+	case strings.HasPrefix(key, layout.ManifestDir):
+		// Shards are written whole under a name made from their bytes.
+		name, _ := strings.CutSuffix(strings.TrimPrefix(key, layout.ManifestDir), ".json")
+		_, err := manifest.DecodeShard(name, body)
 		return err
 	case strings.HasSuffix(key, ".rss"), strings.HasSuffix(key, ".atom"), strings.HasSuffix(key, ".opml"):
 		return feedcheck.WellFormed(body)
@@ -351,7 +355,7 @@ func checkObject(key string, body []byte) error {
 // valid body.
 func checkServes(t *testing.T, src serve.Source, objs map[string][]byte) int {
 	t.Helper()
-	m, err := manifest.Decode(objs[layout.Manifest])
+	m, err := feedcheck.ReadManifest(objs)
 	if err != nil {
 		t.Fatal(err)
 	}

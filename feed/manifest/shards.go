@@ -1,0 +1,425 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
+)
+
+// Getter reads objects from a store.
+type Getter interface {
+	Get(ctx context.Context, key string) (*store.Object, error)
+}
+
+// Writer is a store a manifest is committed to.
+type Writer interface {
+	Getter
+	Write(ctx context.Context, o *store.Object) (version string, err error)
+}
+
+// batchWriter is a store that writes many objects at once (a folder syncs
+// once for all of them).
+type batchWriter interface {
+	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
+}
+
+// Objects per shard: a site is resharded when its shards hold fewer than
+// minPerShard or more than maxPerShard objects on average, into shards of
+// perShard. At a few hundred bytes an entry, a shard is some 30 KB.
+const (
+	perShard    = 128
+	minPerShard = perShard / 4
+	maxPerShard = perShard * 4
+	maxShards   = 9999 // the four digits of a shard's name
+)
+
+func shardsFor(objects int) int {
+	return min(max(1, (objects+perShard-1)/perShard), maxShards)
+}
+
+// loaders is how many shards are read at once.
+const loaders = 8
+
+// Manifest is the manifest as one build reads and changes it: the root as
+// read, and the shards loaded so far. Lookups may run concurrently; the
+// changes (Set, Bury, Remove, Commit) come after them.
+type Manifest struct {
+	Root
+
+	st       Getter
+	tolerant bool
+
+	mu     sync.Mutex
+	shards []*shard // by number; nil while not loaded
+}
+
+type shard struct {
+	objects map[string]*Object
+	dirty   bool
+	lost    bool // missing or corrupt when read: written even under the name it had
+}
+
+// New returns the manifest of a site with nothing published yet.
+func New() *Manifest { return &Manifest{Root: Root{Format: Format}} }
+
+// Read reads the root of the manifest in st. It returns nil when st has
+// none, or one no build could have written (the next commit replaces it).
+func Read(ctx context.Context, st Getter) (*Manifest, error) {
+	obj, err := st.Get(ctx, layout.Manifest)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("manifest: read %s: %w", layout.Manifest, err)
+	}
+	r, err := DecodeRoot(obj.Body)
+	if err != nil {
+		return nil, nil
+	}
+	m := &Manifest{Root: *r, st: st, shards: make([]*shard, len(r.Shards))}
+	if legacy := r.Legacy(); legacy != nil {
+		// Rewritten as shards by the next commit.
+		m.shards[0] = &shard{objects: legacy, dirty: true}
+		m.Root.Shards = []Shard{{Name: layout.Manifest, Objects: len(legacy)}}
+		m.Root.legacy = nil
+	}
+	return m, nil
+}
+
+// Tolerate makes a shard that is missing or corrupt read as empty, rather
+// than fail: for a full build, which rewrites every entry it publishes.
+func (m *Manifest) Tolerate() { m.tolerant = true }
+
+// shard returns shard i, reading it when it is not loaded yet.
+func (m *Manifest) shard(ctx context.Context, i int) (*shard, error) {
+	m.mu.Lock()
+	sh := m.shards[i]
+	m.mu.Unlock()
+	if sh != nil {
+		return sh, nil
+	}
+	sh, err := m.fetch(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.shards[i] == nil {
+		m.shards[i] = sh
+	}
+	return m.shards[i], nil
+}
+
+func (m *Manifest) fetch(ctx context.Context, i int) (*shard, error) {
+	name := m.Root.Shards[i].Name
+	if name == "" {
+		return &shard{objects: map[string]*Object{}}, nil
+	}
+	objects, err := m.get(ctx, name)
+	if errors.Is(err, ErrCorrupt) && m.tolerant {
+		return &shard{objects: map[string]*Object{}, dirty: true, lost: true}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &shard{objects: objects}, nil
+}
+
+func (m *Manifest) get(ctx context.Context, name string) (map[string]*Object, error) {
+	key := ShardKey(name)
+	obj, err := m.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s: not found", ErrCorrupt, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read %s: %w", key, err)
+	}
+	return DecodeShard(name, obj.Body)
+}
+
+// Load reads, a few at a time, the shards that hold the entries of keys.
+func (m *Manifest) Load(ctx context.Context, keys []string) error {
+	if len(m.shards) == 0 {
+		return nil
+	}
+	want := map[int]bool{}
+	for _, k := range keys {
+		want[ShardOf(k, len(m.shards))] = true
+	}
+	var is []int
+	for i := range want {
+		is = append(is, i)
+	}
+	return m.load(ctx, is)
+}
+
+// LoadAll reads every shard not loaded yet.
+func (m *Manifest) LoadAll(ctx context.Context) error {
+	is := make([]int, len(m.shards))
+	for i := range is {
+		is[i] = i
+	}
+	return m.load(ctx, is)
+}
+
+func (m *Manifest) load(ctx context.Context, is []int) error {
+	slices.Sort(is)
+	next := make(chan int)
+	errs := make([]error, loaders)
+	var wg sync.WaitGroup
+	for w := range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[w] == nil {
+					_, errs[w] = m.shard(ctx, i)
+				}
+			}
+		}()
+	}
+	for _, i := range is {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Object returns the entry of key, nil when the site publishes none.
+func (m *Manifest) Object(ctx context.Context, key string) (*Object, error) {
+	if len(m.shards) == 0 {
+		return nil, nil
+	}
+	sh, err := m.shard(ctx, ShardOf(key, len(m.shards)))
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return sh.objects[key], nil
+}
+
+// Objects calls visit for every entry, reading every shard first.
+func (m *Manifest) Objects(ctx context.Context, visit func(key string, o *Object)) error {
+	if err := m.LoadAll(ctx); err != nil {
+		return err
+	}
+	for _, sh := range m.shards {
+		for k, o := range sh.objects {
+			visit(k, o)
+		}
+	}
+	return nil
+}
+
+// edit changes the shard that holds key.
+func (m *Manifest) edit(ctx context.Context, key string, change func(objects map[string]*Object) bool) error {
+	if len(m.shards) == 0 {
+		// No shard yet: one until the commit reshards.
+		m.shards = []*shard{{objects: map[string]*Object{}}}
+		m.Root.Shards = []Shard{{}}
+	}
+	sh, err := m.shard(ctx, ShardOf(key, len(m.shards)))
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if change(sh.objects) {
+		sh.dirty = true
+	}
+	return nil
+}
+
+// Set records o under key, written by a build at now. Modified stays when
+// the bytes are the ones already recorded; otherwise it becomes now, or
+// one second past the last change when the clock says otherwise, so that
+// a reader who saw the last version never takes the new one for it.
+func (m *Manifest) Set(ctx context.Context, key string, o Object, now time.Time) error {
+	err := m.edit(ctx, key, func(objects map[string]*Object) bool {
+		o.Modified = now.Unix()
+		last := objects[key]
+		if last != nil {
+			switch {
+			case last.Hash == o.Hash:
+				o.Modified = last.Modified
+			case o.Modified <= last.Modified:
+				o.Modified = last.Modified + 1
+			}
+		}
+		objects[key] = &o
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	delete(m.Gone, key) // published again
+	return nil
+}
+
+// Bury removes the object under key and records that it is gone since now.
+func (m *Manifest) Bury(ctx context.Context, key string, now time.Time) error {
+	if _, err := m.Remove(ctx, key); err != nil {
+		return err
+	}
+	if m.Gone == nil {
+		m.Gone = map[string]int64{}
+	}
+	m.Gone[key] = now.Unix()
+	return nil
+}
+
+// Remove forgets the object under key and returns it (nil when none).
+func (m *Manifest) Remove(ctx context.Context, key string) (*Object, error) {
+	var o *Object
+	err := m.edit(ctx, key, func(objects map[string]*Object) bool {
+		o = objects[key]
+		delete(objects, key)
+		return o != nil
+	})
+	return o, err
+}
+
+// Commit writes the shards that changed, then the root naming them, one
+// generation on, as a build at now, resharding first when the shards hold
+// too few or too many objects. It returns the keys of the shards the last
+// root retired and this one does not name again: the caller deletes them
+// once the root is written.
+func (m *Manifest) Commit(ctx context.Context, st Writer, now time.Time) (retire []string, err error) {
+	total := 0
+	for i, sh := range m.shards {
+		if sh != nil {
+			total += len(sh.objects)
+		} else {
+			total += m.Root.Shards[i].Objects
+		}
+	}
+	was := m.Root.Shards
+	if n := len(m.shards); m.format1() || n == 0 || total > maxPerShard*n || n > 1 && total < minPerShard*n {
+		if err := m.reshard(ctx, shardsFor(total)); err != nil {
+			return nil, err
+		}
+	}
+	next := make([]Shard, len(m.shards))
+	var writes []*store.Object
+	for i, sh := range m.shards {
+		if sh == nil || !sh.dirty {
+			next[i] = m.Root.Shards[i]
+			continue
+		}
+		if len(sh.objects) == 0 {
+			continue
+		}
+		body := encodeShard(sh.objects)
+		next[i] = Shard{Name: shardName(i, body), Objects: len(sh.objects)}
+		if next[i].Name != m.Root.Shards[i].Name || sh.lost {
+			writes = append(writes, &store.Object{Key: ShardKey(next[i].Name), Body: body,
+				ContentType: "application/json", CacheControl: "no-store"})
+		}
+	}
+	if err := writeAll(ctx, st, writes); err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, sh := range next {
+		names[sh.Name] = true
+	}
+	root := Root{Format: Format, Gen: m.Gen + 1, Built: now.Unix(), Shards: next, Redirects: m.Redirects, Gone: m.Gone}
+	for _, sh := range was {
+		if sh.Name != "" && sh.Name != layout.Manifest && !names[sh.Name] {
+			root.Retired = append(root.Retired, sh.Name)
+		}
+	}
+	slices.Sort(root.Retired)
+	root.Retired = slices.Compact(root.Retired)
+	if _, err := st.Write(ctx, &store.Object{Key: layout.Manifest, Body: root.Encode(),
+		ContentType: "application/json", CacheControl: "no-store"}); err != nil {
+		return nil, fmt.Errorf("manifest: write %s: %w", layout.Manifest, err)
+	}
+	for _, name := range m.Root.Retired {
+		if !names[name] && !slices.Contains(root.Retired, name) {
+			retire = append(retire, ShardKey(name))
+		}
+	}
+	m.Root = root
+	for _, sh := range m.shards {
+		if sh != nil {
+			sh.dirty, sh.lost = false, false
+		}
+	}
+	return retire, nil
+}
+
+// format1 reports whether the manifest was read from a format 1 object.
+func (m *Manifest) format1() bool {
+	return len(m.Root.Shards) == 1 && m.Root.Shards[0].Name == layout.Manifest
+}
+
+// reshard spreads every entry over n shards, reading the shards not
+// loaded yet.
+func (m *Manifest) reshard(ctx context.Context, n int) error {
+	if err := m.LoadAll(ctx); err != nil {
+		return err
+	}
+	shards := make([]*shard, n)
+	for i := range shards {
+		shards[i] = &shard{objects: map[string]*Object{}, dirty: true}
+	}
+	for _, sh := range m.shards {
+		for k, o := range sh.objects {
+			shards[ShardOf(k, n)].objects[k] = o
+		}
+	}
+	m.shards = shards
+	m.Root.Shards = make([]Shard, n) // none of the old names: all written
+	return nil
+}
+
+func writeAll(ctx context.Context, st Writer, objs []*store.Object) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	if bw, ok := st.(batchWriter); ok {
+		if _, err := bw.WriteAll(ctx, objs); err != nil {
+			return fmt.Errorf("manifest: write shards: %w", err)
+		}
+		return nil
+	}
+	next := make(chan *store.Object)
+	errs := make([]error, loaders)
+	var wg sync.WaitGroup
+	for w := range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range next {
+				if errs[w] == nil {
+					if _, err := st.Write(ctx, o); err != nil {
+						errs[w] = fmt.Errorf("manifest: write %s: %w", o.Key, err)
+					}
+				}
+			}
+		}()
+	}
+	for _, o := range objs {
+		next <- o
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// All returns every entry, reading every shard first: for tools and tests
+// that look at a site as a whole.
+func (m *Manifest) All(ctx context.Context) (map[string]*Object, error) {
+	all := map[string]*Object{}
+	err := m.Objects(ctx, func(key string, o *Object) { all[key] = o })
+	return all, err
+}
