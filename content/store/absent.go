@@ -35,6 +35,7 @@ func (f *Folder) PutIfAbsent(ctx context.Context, key string, body []byte) (bool
 		}
 	}
 	f.count(opPut)
+	f.countState(key, len(body), true)
 	tmp := tempName(key)
 	file, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
@@ -69,6 +70,7 @@ func (s *S3) PutIfAbsent(ctx context.Context, key string, body []byte) (bool, er
 	}
 	token := randomSuffix()
 	s.count(opPut)
+	s.countState(key, len(body), true)
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.prefix + key),

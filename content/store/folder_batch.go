@@ -139,6 +139,7 @@ func (f *Folder) WriteAll(ctx context.Context, objs []*Object) (versions []strin
 		tmp := tempName(o.Key)
 		sub := subs[path.Dir(o.Key)]
 		f.count(opPut)
+		f.countState(o.Key, len(o.Body), true)
 		if err := plan.writeFileIn(sub, tmp, o.Body); err != nil {
 			_ = sub.Remove(path.Base(tmp))
 			fail(i, rootErr(err))

@@ -51,6 +51,9 @@ func (s *S3) Count(ops *Ops) { s.ops.Store(ops) }
 
 func (s *S3) count(k opKind) { s.ops.Load().add(k) }
 
+// countState counts the bytes of internal state read or written.
+func (s *S3) countState(key string, n int, written bool) { s.ops.Load().state(key, n, written) }
+
 // List returns the objects whose keys start with prefix, sorted by key,
 // each with its ETag as Version (the same string Get returns).
 func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
@@ -182,6 +185,7 @@ func (s *S3) getOnce(ctx context.Context, key, version string) (*Object, error) 
 		return nil, fmt.Errorf("s3 store: get %s: %w after %d bytes: %w", key, ErrIncomplete, buf.Len(), err)
 	}
 	body := buf.Bytes()
+	s.countState(key, len(body), false)
 	if length >= 0 && int64(len(body)) != length {
 		return nil, fmt.Errorf("s3 store: get %s: %w: %d bytes of %d", key, ErrIncomplete, len(body), length)
 	}
@@ -220,6 +224,7 @@ func (s *S3) Put(ctx context.Context, o *Object) (changed bool, err error) {
 		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, err)
 	}
 	s.count(opPut)
+	s.countState(o.Key, len(o.Body), true)
 	if _, err := s.client.PutObject(ctx, in); err != nil {
 		return false, fmt.Errorf("s3 store: put %s: %w", o.Key, normalise(err))
 	}
@@ -234,6 +239,7 @@ func (s *S3) Write(ctx context.Context, o *Object) (version string, err error) {
 		return "", fmt.Errorf("s3 store: write %q: %w", o.Key, err)
 	}
 	s.count(opPut)
+	s.countState(o.Key, len(o.Body), true)
 	out, err := s.client.PutObject(ctx, s.putInput(o))
 	if err != nil {
 		return "", fmt.Errorf("s3 store: write %s: %w", o.Key, normalise(err))
@@ -319,6 +325,7 @@ func (s *S3) PutIf(ctx context.Context, o *Object, ifMatch string) (version stri
 	token := randomSuffix()
 	in.Metadata[writeIDMeta] = token
 	s.count(opPut)
+	s.countState(o.Key, len(o.Body), true)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
 		err = preconditionErr(err, ifMatch != "")

@@ -110,3 +110,36 @@ func TestOps(t *testing.T) {
 		t.Errorf("String of a difference: got %q, want %q", got, want)
 	}
 }
+
+// The bytes of internal state (below a dot-folder) are counted as they are
+// read and written; those of published objects are not.
+func TestOpsCountStateBytes(t *testing.T) {
+	ops := new(store.Ops)
+	f := store.NewFolder(t.TempDir())
+	f.Count(ops)
+	ctx := t.Context()
+	for _, o := range []*store.Object{
+		{Key: ".feedpub/manifest.json", Body: make([]byte, 1000)},
+		{Key: "feeds/.hidden", Body: make([]byte, 24)},
+		{Key: "feeds/index.rss", Body: make([]byte, 5000)},
+	} {
+		if _, err := f.Write(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.WriteAll(ctx, []*store.Object{{Key: ".feedpub/manifest/0000-a.json", Body: make([]byte, 2048)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{".feedpub/manifest.json", "feeds/index.rss"} {
+		if _, err := f.Get(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ops.Snapshot()
+	if got.StateWritten != 1000+24+2048 || got.StateRead != 1000 {
+		t.Errorf("state written %d, read %d; want 3072 and 1000", got.StateWritten, got.StateRead)
+	}
+	if s := got.String(); !strings.HasSuffix(s, " state_read=1.0KiB state_written=3.0KiB") {
+		t.Errorf("String: %q", s)
+	}
+}

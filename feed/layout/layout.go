@@ -143,6 +143,14 @@ func FeedName(key string) (name, ext string, ok bool) {
 	return "", "", false
 }
 
+// State reports whether key is what a build keeps about the site for the
+// next one (the catalog, the manifest, claims, fan-out batches), rather
+// than what readers are served: the delta packs are below StateDir but
+// are served, through the manifest.
+func State(key string) bool {
+	return strings.HasPrefix(key, StateDir) && !strings.HasPrefix(key, DeltasDir) || strings.HasPrefix(key, ClaimsDir)
+}
+
 // Owner is the feed a published key belongs to: the name of the feed
 // whose formats, preview page or archive pages it holds; "" for the
 // site's own objects (the index page, the OPML list, the assets). What

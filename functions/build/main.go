@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer stop()
 	}
 	var in, outOps store.Ops
+	outOps.State = layout.State
 	if *ops {
 		countOps(b.Articles, &in)
 		countOps(b.Out, &outOps)
