@@ -40,7 +40,7 @@ import (
 
 // FormatVersion is the version of the persisted format; a catalog of
 // another version is not read (the build starts afresh).
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Store is where the catalog is persisted: the output store.
 type Store interface {
@@ -273,11 +273,16 @@ type Head struct {
 	Format   int    `json:"format"`
 	Site     string `json:"site"`     // hash of the site definition the catalog was built for
 	Renderer string `json:"renderer"` // the renderers' version
-	Shards   int    `json:"shards"`   // in each family
+	Shards   int    `json:"shards"`   // of documents; other families have more (spread)
 	// Slots names, per family, the slot (0 or 1) each shard is in, or -1
 	// for an empty shard.
-	Slots     map[string][]int8            `json:"slots"`
-	Feeds     []FeedRef                    `json:"feeds"` // every feed published, by name
+	Slots map[string][]int8 `json:"slots"`
+	// Feeds are every feed published, by name. They are kept in an object
+	// of their own (FeedsKey), gzip-coded, written only by a commit that
+	// changes them: a claim rewrites the head without them. (A head of
+	// format 3 or before held them itself.)
+	Feeds     []FeedRef                    `json:"feeds,omitempty"`
+	FeedsKey  string                       `json:"feeds_key,omitempty"`
 	Embargoed []Member                     `json:"embargoed,omitempty"`
 	Rejected  map[string][]content.Problem `json:"rejected,omitempty"` // by key: documents that could not be parsed
 	Counts    Counts                       `json:"counts"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -387,5 +388,87 @@ func TestJournal(t *testing.T) {
 			t.Fatalf("compaction: journal %d, slots %v (were %s)", len(r.Head.Journal), r.Head.Slots, slots)
 		}
 		check(open(t, st), "after compaction")
+	})
+}
+
+// recordingStore records the bytes written under each key.
+type recordingStore struct {
+	catalog.Store
+	written map[string]int
+}
+
+func (r *recordingStore) Write(ctx context.Context, o *store.Object) (string, error) {
+	r.written[o.Key] += len(o.Body)
+	return r.Store.Write(ctx, o)
+}
+
+func (r *recordingStore) PutIf(ctx context.Context, o *store.Object, ifMatch string) (string, error) {
+	r.written[o.Key] += len(o.Body)
+	return r.Store.PutIf(ctx, o, ifMatch)
+}
+
+// The feed list lives beside the head, written only by a commit that
+// changes it: a claim rewrites a head that does not carry it, and it is
+// read back whole. A feed list lost makes a fresh catalog, which a full
+// build fills again.
+func TestFeedListBesideTheHead(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		rec := &recordingStore{Store: st, written: map[string]int{}}
+		s := open(t, rec)
+		s.Reset("site-hash", "renderer-1", 100)
+		for i := range 3000 {
+			s.Head.Feeds = append(s.Head.Feeds, catalog.FeedRef{Name: fmt.Sprintf("tag/t%04d", i), Kind: "tag", Title: "标签 " + strconv.Itoa(i), Items: i % 50, Updated: 1_750_000_000})
+		}
+		if err := s.Claim(ctx, "b1", time.Now(), time.Now().Add(time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		headKey := dir + "catalog/head.json"
+		r := open(t, rec)
+		if len(r.Head.Feeds) != 3000 || r.Head.Feeds[2999].Title != "标签 2999" {
+			t.Fatalf("read back %d feeds", len(r.Head.Feeds))
+		}
+		clear(rec.written)
+		if err := r.Claim(ctx, "b2", time.Now(), time.Now().Add(time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n := rec.written[headKey]; n > 4096 {
+			t.Errorf("a claim wrote a head of %d bytes for 3,000 feeds: the feed list is in it", n)
+		}
+		if err := r.Commit(ctx, false); err != nil { // the list unchanged: not written
+			t.Fatal(err)
+		}
+		for k := range rec.written {
+			if k != headKey {
+				t.Errorf("a commit that changed nothing wrote %s", k)
+			}
+		}
+		r = open(t, rec)
+		r.Head.Feeds[0].Items = 49
+		if err := r.Claim(ctx, "b3", time.Now(), time.Now().Add(time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		list := dir + r.Head.FeedsKey
+		if n := rec.written[list]; n == 0 || n > 30000 {
+			t.Errorf("the changed feed list: %d bytes written to %s, want it gzip-coded", n, list)
+		}
+		if got := open(t, rec); got.Head.Feeds[0].Items != 49 || got.Fresh() {
+			t.Errorf("after the change: items %d, fresh %v", got.Head.Feeds[0].Items, got.Fresh())
+		}
+		type deleter interface {
+			Delete(ctx context.Context, key string) error
+		}
+		if err := st.(deleter).Delete(ctx, list); err != nil {
+			t.Fatal(err)
+		}
+		if lost := open(t, rec); !lost.Fresh() || len(lost.Head.Feeds) != 0 {
+			t.Errorf("the feed list lost: fresh %v, %d feeds; want a fresh catalog", lost.Fresh(), len(lost.Head.Feeds))
+		}
 	})
 }

@@ -1,14 +1,18 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/feedpub/feedpub/content/store"
 )
@@ -23,6 +27,7 @@ type State struct {
 	version string // of the head as read; "" when there was none
 	fresh   bool   // the head read was of no use: no facts are known
 	before  int    // articles visible by the head as read, whatever its version
+	refs    string // hash of the feed list as read or last written
 
 	mu     sync.Mutex
 	shards map[string][]*shard // by family; nil entries not loaded yet
@@ -58,6 +63,20 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 		}
 	}
 	s.before = s.Head.Counts.Published
+	if s.Head.FeedsKey != "" {
+		if err := s.readFeeds(ctx); err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				return nil, err
+			}
+			// The feed list lost: nothing the head says can be trusted to
+			// describe the site; a full build makes it again from the
+			// published site.
+			s.Head.Feeds = nil
+			s.reset(site, renderer, 1)
+			s.fresh = true
+			return s, nil
+		}
+	}
 	if s.Head.Format != FormatVersion || s.Head.Site != site || s.Head.Renderer != renderer {
 		s.reset(site, renderer, 1)
 		s.fresh = true
@@ -95,8 +114,8 @@ func (s *State) reset(site, renderer string, n int) {
 	s.Head.Slots = map[string][]int8{}
 	s.shards = map[string][]*shard{}
 	for _, fam := range families {
-		slots := make([]int8, s.Head.Shards)
-		shards := make([]*shard, s.Head.Shards)
+		slots := make([]int8, s.count(fam))
+		shards := make([]*shard, s.count(fam))
 		for i := range slots {
 			slots[i] = -1
 			shards[i] = newShard()
@@ -110,15 +129,25 @@ func (s *State) reset(site, renderer string, n int) {
 func (s *State) load() {
 	s.shards = map[string][]*shard{}
 	for _, fam := range families {
-		if len(s.Head.Slots[fam]) != s.Head.Shards {
-			s.Head.Slots[fam] = make([]int8, s.Head.Shards)
+		if len(s.Head.Slots[fam]) != s.count(fam) {
+			s.Head.Slots[fam] = make([]int8, s.count(fam))
 			for i := range s.Head.Slots[fam] {
 				s.Head.Slots[fam][i] = -1
 			}
 		}
-		s.shards[fam] = make([]*shard, s.Head.Shards)
+		s.shards[fam] = make([]*shard, s.count(fam))
 	}
 }
+
+// count is how many shards family fam has: Head.Shards, times its
+// spread.
+func (s *State) count(fam string) int { return s.Head.Shards * spread[fam] }
+
+// spread is how many more shards than documents' a family has, for
+// those whose entries are large: a feed holds its newest items, an
+// archive page every item of its period, and an event reads and writes
+// the shards of the few feeds and pages it changes, whole.
+var spread = map[string]int{FamilyDocs: 1, FamilyIDs: 1, FamilyFeeds: 8, FamilyPages: 16}
 
 func newShard() *shard {
 	return &shard{changed: map[string]bool{}, docs: map[string]*Doc{}, ids: map[string][]string{}, feeds: map[string]*Feed{},
@@ -186,7 +215,7 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 	}
 	// What builds committed since the shard was written.
 	for _, d := range s.Head.Journal {
-		d.apply(fam, i, s.Head.Shards, sh)
+		d.apply(fam, i, s.count(fam), sh)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,16 +292,15 @@ func (f *Feed) clone() *Feed {
 // shardsOf lists, per family, the shards the journal touches.
 func (s *State) journalShards() map[string]map[int]bool {
 	out := map[string]map[int]bool{FamilyDocs: {}, FamilyIDs: {}, FamilyFeeds: {}}
-	n := s.Head.Shards
 	for _, d := range s.Head.Journal {
 		for k := range d.Docs {
-			out[FamilyDocs][shardOf(k, n)] = true
+			out[FamilyDocs][shardOf(k, s.count(FamilyDocs))] = true
 		}
 		for k := range d.IDs {
-			out[FamilyIDs][shardOf(k, n)] = true
+			out[FamilyIDs][shardOf(k, s.count(FamilyIDs))] = true
 		}
 		for k := range d.Feeds {
-			out[FamilyFeeds][shardOf(k, n)] = true
+			out[FamilyFeeds][shardOf(k, s.count(FamilyFeeds))] = true
 		}
 	}
 	return out
@@ -308,7 +336,7 @@ func (s *State) LoadAll(ctx context.Context) error {
 			}
 		}()
 	}
-	for i := range s.Head.Shards {
+	for i := range s.count(FamilyDocs) {
 		jobs <- job{FamilyDocs, i}
 	}
 	close(jobs)
@@ -323,7 +351,7 @@ func (s *State) LoadAll(ctx context.Context) error {
 
 // Doc returns what the catalog knows of the document at key, or nil.
 func (s *State) Doc(ctx context.Context, key string) (*Doc, error) {
-	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.count(FamilyDocs)))
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +362,7 @@ func (s *State) Doc(ctx context.Context, key string) (*Doc, error) {
 
 // SetDoc records d, replacing what was known of its key.
 func (s *State) SetDoc(ctx context.Context, d *Doc) error {
-	sh, err := s.shard(ctx, FamilyDocs, shardOf(d.Key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(d.Key, s.count(FamilyDocs)))
 	if err != nil {
 		return err
 	}
@@ -347,7 +375,7 @@ func (s *State) SetDoc(ctx context.Context, d *Doc) error {
 
 // DeleteDoc forgets the document at key.
 func (s *State) DeleteDoc(ctx context.Context, key string) error {
-	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyDocs, shardOf(key, s.count(FamilyDocs)))
 	if err != nil {
 		return err
 	}
@@ -376,7 +404,7 @@ func (s *State) Docs(visit func(*Doc)) {
 
 // Keys returns the keys of the documents that carry article id.
 func (s *State) Keys(ctx context.Context, id string) ([]string, error) {
-	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.count(FamilyIDs)))
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +436,7 @@ func (s *State) RemoveKey(ctx context.Context, id, key string) error {
 }
 
 func (s *State) editKeys(ctx context.Context, id string, edit func([]string) []string) error {
-	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyIDs, shardOf(id, s.count(FamilyIDs)))
 	if err != nil {
 		return err
 	}
@@ -430,7 +458,7 @@ func (s *State) editKeys(ctx context.Context, id string, edit func([]string) []s
 
 // Feed returns the catalog's entry of feed name, or nil.
 func (s *State) Feed(ctx context.Context, name string) (*Feed, error) {
-	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.count(FamilyFeeds)))
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +469,7 @@ func (s *State) Feed(ctx context.Context, name string) (*Feed, error) {
 
 // SetFeed records f (which the caller may go on changing until Commit).
 func (s *State) SetFeed(ctx context.Context, f *Feed) error {
-	sh, err := s.shard(ctx, FamilyFeeds, shardOf(f.Name, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(f.Name, s.count(FamilyFeeds)))
 	if err != nil {
 		return err
 	}
@@ -454,7 +482,7 @@ func (s *State) SetFeed(ctx context.Context, f *Feed) error {
 
 // Touch marks the shard of feed name as changed.
 func (s *State) Touch(ctx context.Context, name string) error {
-	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.count(FamilyFeeds)))
 	if err != nil {
 		return err
 	}
@@ -466,7 +494,7 @@ func (s *State) Touch(ctx context.Context, name string) error {
 
 // DeleteFeed forgets feed name.
 func (s *State) DeleteFeed(ctx context.Context, name string) error {
-	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyFeeds, shardOf(name, s.count(FamilyFeeds)))
 	if err != nil {
 		return err
 	}
@@ -482,7 +510,7 @@ func (s *State) DeleteFeed(ctx context.Context, name string) error {
 // Page returns page name of feed, or nil.
 func (s *State) Page(ctx context.Context, feed, name string) (*Page, error) {
 	key := PageKey(feed, name)
-	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.count(FamilyPages)))
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +522,7 @@ func (s *State) Page(ctx context.Context, feed, name string) (*Page, error) {
 // SetPage records p (which the caller may go on changing until Commit).
 func (s *State) SetPage(ctx context.Context, p *Page) error {
 	key := PageKey(p.Feed, p.Name)
-	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.count(FamilyPages)))
 	if err != nil {
 		return err
 	}
@@ -508,7 +536,7 @@ func (s *State) SetPage(ctx context.Context, p *Page) error {
 // DeletePage forgets page name of feed.
 func (s *State) DeletePage(ctx context.Context, feed, name string) error {
 	key := PageKey(feed, name)
-	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.Head.Shards))
+	sh, err := s.shard(ctx, FamilyPages, shardOf(key, s.count(FamilyPages)))
 	if err != nil {
 		return err
 	}
@@ -581,7 +609,7 @@ func (s *State) Release(ctx context.Context) error {
 
 // MaxJournal is how large the head's journal may grow (as JSON) before a
 // commit writes the shards it touches instead.
-const MaxJournal = 128 << 10
+const MaxJournal = 32 << 10
 
 // Commit makes this build's changes the catalog's state, conditionally on
 // the head this build claimed (see Claim); the head is committed without
@@ -697,6 +725,9 @@ func (s *State) delta() (d Delta, whole bool) {
 }
 
 func (s *State) commitHead(ctx context.Context, head *Head) error {
+	if err := s.writeFeeds(ctx, head); err != nil {
+		return err
+	}
 	version, err := s.putHead(ctx, head)
 	if err != nil {
 		return err
@@ -714,7 +745,9 @@ func (s *State) commitHead(ctx context.Context, head *Head) error {
 }
 
 func (s *State) putHead(ctx context.Context, h *Head) (string, error) {
-	body, err := json.Marshal(h)
+	plain := *h
+	plain.Feeds = nil // kept at FeedsKey
+	body, err := json.Marshal(&plain)
 	if err != nil {
 		return "", fmt.Errorf("catalog: head: %w", err)
 	}
@@ -726,6 +759,63 @@ func (s *State) putHead(ctx context.Context, h *Head) (string, error) {
 		return "", fmt.Errorf("catalog: write head: %w", err)
 	}
 	return version, nil
+}
+
+// feedsKeys are the two slots of the feed list: a commit writes the one
+// the head does not name.
+var feedsKeys = [2]string{"catalog/feeds.a.json.gz", "catalog/feeds.b.json.gz"}
+
+// readFeeds reads the feed list the head names.
+func (s *State) readFeeds(ctx context.Context) error {
+	key := s.dir + s.Head.FeedsKey
+	obj, err := s.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s is missing", ErrCorrupt, key)
+	}
+	if err != nil {
+		return fmt.Errorf("catalog: read %s: %w", key, err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(obj.Body))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	}
+	var feeds []FeedRef
+	if err := json.Unmarshal(body, &feeds); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	}
+	s.Head.Feeds, s.refs = feeds, store.Hash(body)
+	return nil
+}
+
+// writeFeeds writes head's feed list into the slot the head does not
+// name, when it changed, and names it in head.
+func (s *State) writeFeeds(ctx context.Context, head *Head) error {
+	body, err := json.Marshal(head.Feeds)
+	if err != nil {
+		return fmt.Errorf("catalog: feeds: %w", err)
+	}
+	hash := store.Hash(body)
+	if hash == s.refs && head.FeedsKey != "" {
+		return nil
+	}
+	key := feedsKeys[0]
+	if head.FeedsKey == key {
+		key = feedsKeys[1]
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(body) // into memory: cannot fail
+	zw.Close()
+	if _, err := s.st.Write(ctx, &store.Object{Key: s.dir + key, Body: z.Bytes(), ContentType: "application/json",
+		ContentEncoding: "gzip", CacheControl: "no-store"}); err != nil {
+		return fmt.Errorf("catalog: write %s: %w", s.dir+key, err)
+	}
+	head.FeedsKey, s.refs = key, hash
+	return nil
 }
 
 func (sh *shard) encode(fam string) (body []byte, empty bool, err error) {

@@ -24,8 +24,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"sort"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
@@ -42,9 +45,13 @@ type Root struct {
 	Gen int64 `json:"gen"`
 	// Built is when the build that wrote it ran (its clock).
 	Built int64 `json:"built"`
-	// Shards are the shards, by number: an object's shard is
-	// ShardOf(key, len(Shards)).
-	Shards []Shard `json:"shards"`
+	// Objects counts the entries of every shard.
+	Objects int `json:"objects"`
+	// Shards are the names of the shards, by number: an object's shard is
+	// ShardOf(key, len(Shards)). A shard's name is its number and the
+	// start of its stored bytes' hash ("0007-1f2e3d4c5b6a7988"); "" for a
+	// shard with no entry, which is not stored.
+	Shards []string `json:"shards"`
 	// Retired are the names of shards the previous root named and this
 	// one does not: the next build deletes them.
 	Retired []string `json:"retired,omitempty"`
@@ -56,15 +63,6 @@ type Root struct {
 
 	// legacy holds every entry of a format 1 manifest, which has no shards.
 	legacy map[string]*Object
-}
-
-// Shard names one shard of a root.
-type Shard struct {
-	// Name is the shard's name, its number and the start of its bytes'
-	// hash ("0007-1f2e3d4c5b6a7988"); "" for a shard with no object,
-	// which is not stored.
-	Name    string `json:"name"`
-	Objects int    `json:"objects"`
 }
 
 // Object is one published object.
@@ -144,21 +142,31 @@ var ErrCorrupt = errors.New("manifest: shard missing or corrupt")
 // DecodeRoot reads a manifest's root. A format 1 manifest gives a root of
 // one shard whose entries Legacy returns.
 func DecodeRoot(data []byte) (*Root, error) {
-	var r Root
-	if err := json.Unmarshal(data, &r); err != nil {
+	var head struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	switch r.Format {
+	var r Root
+	switch head.Format {
 	case Format:
-		for i, sh := range r.Shards {
-			if sh.Name != "" && !strings.HasPrefix(sh.Name, shardPrefix(i)) {
-				return nil, fmt.Errorf("manifest: shard %d is named %q", i, sh.Name)
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+		for i, name := range r.Shards {
+			if name != "" && !strings.HasPrefix(name, shardPrefix(i)) {
+				return nil, fmt.Errorf("manifest: shard %d is named %q", i, name)
 			}
 		}
 		return &r, nil
 	case 1:
 		var v1 struct {
-			Objects map[string]*Object `json:"objects"`
+			Gen       int64              `json:"gen"`
+			Built     int64              `json:"built"`
+			Objects   map[string]*Object `json:"objects"`
+			Redirects map[string]string  `json:"redirects"`
+			Gone      map[string]int64   `json:"gone"`
 		}
 		if err := json.Unmarshal(data, &v1); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)
@@ -166,14 +174,14 @@ func DecodeRoot(data []byte) (*Root, error) {
 		if err := check(v1.Objects); err != nil {
 			return nil, err
 		}
-		r.legacy = v1.Objects
+		r = Root{Format: 1, Gen: v1.Gen, Built: v1.Built, Redirects: v1.Redirects, Gone: v1.Gone, legacy: v1.Objects}
 		if r.legacy == nil {
 			r.legacy = map[string]*Object{}
 		}
-		r.Shards = []Shard{{Objects: len(r.legacy)}}
+		r.Shards, r.Objects = []string{""}, len(r.legacy)
 		return &r, nil
 	}
-	return nil, fmt.Errorf("%w %d", ErrFormat, r.Format)
+	return nil, fmt.Errorf("%w %d", ErrFormat, head.Format)
 }
 
 // Legacy returns every entry of a format 1 manifest, nil for format 2.
@@ -183,12 +191,12 @@ func (r *Root) Legacy() map[string]*Object { return r.legacy }
 // shows which shards changed.
 func (r *Root) Encode() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "{\"format\":%d,\"gen\":%d,\"built\":%d,\"shards\":[", Format, r.Gen, r.Built)
-	for i, sh := range r.Shards {
+	fmt.Fprintf(&b, "{\"format\":%d,\"gen\":%d,\"built\":%d,\"objects\":%d,\"shards\":[", Format, r.Gen, r.Built, r.Objects)
+	for i, name := range r.Shards {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		line, _ := json.Marshal(sh) // plain data: cannot fail
+		line, _ := json.Marshal(name) // plain data: cannot fail
 		b.WriteString("\n")
 		b.Write(line)
 	}
@@ -218,20 +226,30 @@ func ShardOf(key string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// ShardKey is the store key of the shard named name.
-func ShardKey(name string) string { return layout.ManifestDir + name + ".json" }
+// ShardKey is the store key of the shard named name. A shard is JSON,
+// gzip-coded: its entries' repeated policies, types and keys take a
+// quarter of the bytes.
+func ShardKey(name string) string { return layout.ManifestDir + name + ".json.gz" }
 
 func shardPrefix(i int) string { return fmt.Sprintf("%04d-", i) }
 
 // shardName is the name of shard i holding body.
 func shardName(i int, body []byte) string { return shardPrefix(i) + store.Hash(body)[:16] }
 
-// DecodeShard reads the shard named name, checking that its bytes are
-// the ones the name promises (ErrCorrupt otherwise).
-func DecodeShard(name string, data []byte) (map[string]*Object, error) {
+// DecodeShard reads the shard named name, as stored, checking that its
+// bytes are the ones the name promises (ErrCorrupt otherwise).
+func DecodeShard(name string, stored []byte) (map[string]*Object, error) {
 	i := strings.IndexByte(name, '-')
-	if i < 0 || !strings.HasSuffix(name, store.Hash(data)[:16]) {
+	if i < 0 || !strings.HasSuffix(name, store.Hash(stored)[:16]) {
 		return nil, fmt.Errorf("%w: %s: not the bytes its name promises", ErrCorrupt, name)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(stored))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 	}
 	var sh struct {
 		Objects map[string]*Object `json:"objects"`
@@ -257,7 +275,8 @@ func check(objects map[string]*Object) error {
 	return nil
 }
 
-// encodeShard writes a shard's entries, one object per line.
+// encodeShard writes a shard's entries, one object per line, gzip-coded
+// (zcat shows them).
 func encodeShard(objects map[string]*Object) []byte {
 	keys := make([]string, 0, len(objects))
 	for k := range objects {
@@ -278,5 +297,9 @@ func encodeShard(objects map[string]*Object) []byte {
 		b.Write(o)
 	}
 	b.WriteString("\n}}\n")
-	return b.Bytes()
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression) // a valid level: cannot fail
+	zw.Write(b.Bytes())                                       // into memory: cannot fail
+	zw.Close()
+	return z.Bytes()
 }

@@ -150,7 +150,7 @@ func (pl *plan) unlisted(ctx context.Context, last *manifest.Manifest) error {
 		known[k] = true
 	}
 	var keys []string
-	err := last.Objects(ctx, func(key string, _ *manifest.Object) {
+	err := last.Each(ctx, func(key string, _ *manifest.Object) {
 		name, page, _, ok := layout.ArchiveName(key)
 		if !ok || known[key] {
 			return

@@ -3,8 +3,10 @@ package serve_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -66,25 +68,32 @@ func publishedFeeds(t *testing.T, dir string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if strings.HasSuffix(key, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := json.Unmarshal(data, v); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
 	}
 	var root struct {
-		Shards []struct {
-			Name string `json:"name"`
-		} `json:"shards"`
+		Shards []string `json:"shards"`
 	}
 	readJSON(layout.Manifest, &root)
 	objects := map[string]json.RawMessage{}
-	for _, sh := range root.Shards {
-		if sh.Name == "" {
+	for _, name := range root.Shards {
+		if name == "" {
 			continue
 		}
 		var m struct {
 			Objects map[string]json.RawMessage `json:"objects"`
 		}
-		readJSON(layout.ManifestDir+sh.Name+".json", &m)
+		readJSON(layout.ManifestDir+name+".json.gz", &m)
 		for k, o := range m.Objects {
 			objects[k] = o
 		}

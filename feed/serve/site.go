@@ -117,20 +117,20 @@ func newSnapshot(root *manifest.Root, version string, checked time.Time, last *s
 		s.shards[0] = sl
 		return s
 	}
-	for i, sh := range root.Shards {
+	for i, name := range root.Shards {
 		if last != nil && len(last.shards) == len(root.Shards) {
-			if ls := last.shards[i]; ls.name == sh.Name {
+			if ls := last.shards[i]; ls.name == name {
 				s.shards[i] = ls
 				continue
 			}
 		}
-		sl := &slot{name: sh.Name}
+		sl := &slot{name: name}
 		if last != nil && len(last.shards) == len(root.Shards) {
 			ls := last.shards[i]
 			if ls.objects.Load() == nil {
 				ls = ls.prev.Load()
 			}
-			if ls != nil && sh.Name != "" {
+			if ls != nil && name != "" {
 				sl.prev.Store(ls)
 			}
 		}

@@ -289,6 +289,11 @@ func checkOnce(key string, body []byte) error {
 // checkObject checks one object's bytes for its kind.
 func checkObject(key string, body []byte) error {
 	switch {
+	case strings.HasPrefix(key, layout.ManifestDir):
+		// Shards are written whole under a name made from their bytes.
+		name, _ := strings.CutSuffix(strings.TrimPrefix(key, layout.ManifestDir), ".json.gz")
+		_, err := manifest.DecodeShard(name, body)
+		return err
 	case strings.HasSuffix(key, ".gz"):
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
@@ -314,11 +319,6 @@ func checkObject(key string, body []byte) error {
 		return nil // shards: catalog.LoadAll decodes them
 	case key == layout.Manifest:
 		_, err := manifest.DecodeRoot(body)
-		return err
-	case strings.HasPrefix(key, layout.ManifestDir):
-		// Shards are written whole under a name made from their bytes.
-		name, _ := strings.CutSuffix(strings.TrimPrefix(key, layout.ManifestDir), ".json")
-		_, err := manifest.DecodeShard(name, body)
 		return err
 	case strings.HasSuffix(key, ".rss"), strings.HasSuffix(key, ".atom"), strings.HasSuffix(key, ".opml"):
 		return feedcheck.WellFormed(body)
