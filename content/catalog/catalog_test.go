@@ -407,11 +407,11 @@ func (r *recordingStore) PutIf(ctx context.Context, o *store.Object, ifMatch str
 	return r.Store.PutIf(ctx, o, ifMatch)
 }
 
-// The feed list lives beside the head, written only by a commit that
+// The lists (feeds, embargoes, rejections) live beside the head, written only by a commit that
 // changes it: a claim rewrites a head that does not carry it, and it is
 // read back whole. A feed list lost makes a fresh catalog, which a full
 // build fills again.
-func TestFeedListBesideTheHead(t *testing.T) {
+func TestListsBesideTheHead(t *testing.T) {
 	stores(t, func(t *testing.T, st catalog.Store) {
 		ctx := context.Background()
 		rec := &recordingStore{Store: st, written: map[string]int{}}
@@ -454,7 +454,7 @@ func TestFeedListBesideTheHead(t *testing.T) {
 		if err := r.Commit(ctx, false); err != nil {
 			t.Fatal(err)
 		}
-		list := dir + r.Head.FeedsKey
+		list := dir + r.Head.ListsKey
 		if n := rec.written[list]; n == 0 || n > 30000 {
 			t.Errorf("the changed feed list: %d bytes written to %s, want it gzip-coded", n, list)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/content/store"
 )
 
@@ -27,7 +28,7 @@ type State struct {
 	version string // of the head as read; "" when there was none
 	fresh   bool   // the head read was of no use: no facts are known
 	before  int    // articles visible by the head as read, whatever its version
-	refs    string // hash of the feed list as read or last written
+	lists   string // hash of the lists as read or last written
 
 	mu     sync.Mutex
 	shards map[string][]*shard // by family; nil entries not loaded yet
@@ -63,15 +64,15 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 		}
 	}
 	s.before = s.Head.Counts.Published
-	if s.Head.FeedsKey != "" {
-		if err := s.readFeeds(ctx); err != nil {
+	if s.Head.ListsKey != "" {
+		if err := s.readLists(ctx); err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				return nil, err
 			}
-			// The feed list lost: nothing the head says can be trusted to
+			// The lists lost: nothing the head says can be trusted to
 			// describe the site; a full build makes it again from the
 			// published site.
-			s.Head.Feeds = nil
+			s.Head.Feeds, s.Head.Embargoed, s.Head.Rejected = nil, nil, nil
 			s.reset(site, renderer, 1)
 			s.fresh = true
 			return s, nil
@@ -725,7 +726,7 @@ func (s *State) delta() (d Delta, whole bool) {
 }
 
 func (s *State) commitHead(ctx context.Context, head *Head) error {
-	if err := s.writeFeeds(ctx, head); err != nil {
+	if err := s.writeLists(ctx, head); err != nil {
 		return err
 	}
 	version, err := s.putHead(ctx, head)
@@ -746,7 +747,7 @@ func (s *State) commitHead(ctx context.Context, head *Head) error {
 
 func (s *State) putHead(ctx context.Context, h *Head) (string, error) {
 	plain := *h
-	plain.Feeds = nil // kept at FeedsKey
+	plain.Feeds, plain.Embargoed, plain.Rejected = nil, nil, nil // kept at ListsKey
 	body, err := json.Marshal(&plain)
 	if err != nil {
 		return "", fmt.Errorf("catalog: head: %w", err)
@@ -761,13 +762,20 @@ func (s *State) putHead(ctx context.Context, h *Head) (string, error) {
 	return version, nil
 }
 
-// feedsKeys are the two slots of the feed list: a commit writes the one
-// the head does not name.
-var feedsKeys = [2]string{"catalog/feeds.a.json.gz", "catalog/feeds.b.json.gz"}
+// listsKeys are the two slots of the lists: a commit writes the one the
+// head does not name.
+var listsKeys = [2]string{"catalog/lists.a.json.gz", "catalog/lists.b.json.gz"}
 
-// readFeeds reads the feed list the head names.
-func (s *State) readFeeds(ctx context.Context) error {
-	key := s.dir + s.Head.FeedsKey
+// lists are what the head keeps at ListsKey.
+type lists struct {
+	Feeds     []FeedRef                    `json:"feeds"`
+	Embargoed []Member                     `json:"embargoed,omitempty"`
+	Rejected  map[string][]content.Problem `json:"rejected,omitempty"`
+}
+
+// readLists reads the lists the head names.
+func (s *State) readLists(ctx context.Context) error {
+	key := s.dir + s.Head.ListsKey
 	obj, err := s.st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s is missing", ErrCorrupt, key)
@@ -775,47 +783,55 @@ func (s *State) readFeeds(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("catalog: read %s: %w", key, err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(obj.Body))
+	body, err := gunzip(obj.Body)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
 	}
-	body, err := io.ReadAll(zr)
-	if err != nil {
+	var l lists
+	if err := json.Unmarshal(body, &l); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
 	}
-	var feeds []FeedRef
-	if err := json.Unmarshal(body, &feeds); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
-	}
-	s.Head.Feeds, s.refs = feeds, store.Hash(body)
+	s.Head.Feeds, s.Head.Embargoed, s.Head.Rejected, s.lists = l.Feeds, l.Embargoed, l.Rejected, store.Hash(body)
 	return nil
 }
 
-// writeFeeds writes head's feed list into the slot the head does not
-// name, when it changed, and names it in head.
-func (s *State) writeFeeds(ctx context.Context, head *Head) error {
-	body, err := json.Marshal(head.Feeds)
+// writeLists writes head's lists into the slot the head does not name,
+// when they changed, and names it in head.
+func (s *State) writeLists(ctx context.Context, head *Head) error {
+	body, err := json.Marshal(lists{Feeds: head.Feeds, Embargoed: head.Embargoed, Rejected: head.Rejected})
 	if err != nil {
-		return fmt.Errorf("catalog: feeds: %w", err)
+		return fmt.Errorf("catalog: lists: %w", err)
 	}
 	hash := store.Hash(body)
-	if hash == s.refs && head.FeedsKey != "" {
+	if hash == s.lists && head.ListsKey != "" {
 		return nil
 	}
-	key := feedsKeys[0]
-	if head.FeedsKey == key {
-		key = feedsKeys[1]
+	key := listsKeys[0]
+	if head.ListsKey == key {
+		key = listsKeys[1]
 	}
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	zw.Write(body) // into memory: cannot fail
-	zw.Close()
-	if _, err := s.st.Write(ctx, &store.Object{Key: s.dir + key, Body: z.Bytes(), ContentType: "application/json",
-		ContentEncoding: "gzip", CacheControl: "no-store"}); err != nil {
+	if _, err := s.st.Write(ctx, &store.Object{Key: s.dir + key, Body: gzipped(body, gzip.DefaultCompression),
+		ContentType: "application/json", ContentEncoding: "gzip", CacheControl: "no-store"}); err != nil {
 		return fmt.Errorf("catalog: write %s: %w", s.dir+key, err)
 	}
-	head.FeedsKey, s.refs = key, hash
+	head.ListsKey, s.lists = key, hash
 	return nil
+}
+
+func gzipped(b []byte, level int) []byte {
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, level) // a valid level: cannot fail
+	zw.Write(b)                             // into memory: cannot fail
+	zw.Close()
+	return z.Bytes()
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 func (sh *shard) encode(fam string) (body []byte, empty bool, err error) {
