@@ -956,6 +956,7 @@ func TestEnvironment(t *testing.T) {
 					"FEEDPUB_FEEDS":                    "s3://" + feeds + "/",
 					"FEEDPUB_REVALIDATE":               "2s",
 					"FEEDPUB_MEMORY_MB":                "64",
+					"GOMEMLIMIT":                       "192MiB",
 					"FEEDPUB_REBUILD_SECRET_PARAMETER": "/feedpub/rebuild-secret",
 					"FEEDPUB_BUILD_FUNCTION":           s.mustName(t, "BuildFunction"),
 				},
