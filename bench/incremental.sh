@@ -50,7 +50,7 @@ run() {
 	out=$("$work/build" "$@" -ops)
 	t1=$(now_s)
 	local ops written
-	ops=$(grep '^store operations' <<<"$out" | sed 's/^store operations: //; s/notmodified=0//g; s/ delete=0//g; s/ head=0//g')
+	ops=$(grep '^store operations' <<<"$out" | sed 's/^store operations: //; s/notmodified=0//g; s/ delete=0//g; s/ head=0//g; s/  */ /g')
 	written=$(grep -o 'files written [0-9]*' <<<"$out" | grep -o '[0-9]*$')
 	echo "$label|$(secs "$t0" "$t1")|$written|$ops"
 }
