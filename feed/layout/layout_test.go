@@ -73,3 +73,31 @@ func TestArchiveKeys(t *testing.T) {
 		}
 	}
 }
+
+// A feed's formats, preview page and archive pages have the feed for
+// owner; the site's own objects none.
+func TestOwner(t *testing.T) {
+	for key, want := range map[string]string{
+		"feeds/index.rss": "index", "feeds/category/热点.json": "category/热点", "feeds/tag/x.html": "tag/x",
+		"archive/tag/x/2026-01.atom": "tag/x", "archive/index/2026-W05.rss": "index",
+		"index.html": "", "feeds.opml": "", "assets/feeds.css": "", "feeds/.html": "",
+	} {
+		if got := layout.Owner(key); got != want {
+			t.Errorf("Owner(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// State is what a build keeps for the next one; the delta packs, below
+// the same folder, are served.
+func TestState(t *testing.T) {
+	for key, want := range map[string]bool{
+		layout.CatalogHead: true, layout.Manifest: true, layout.ManifestDir + "0001-ab.json.gz": true,
+		layout.FanOutDir + "b/1": true, layout.ClaimsDir + "sig": true,
+		layout.DeltaKey("feeds/index.rss"): false, "feeds/index.rss": false, layout.Report: false,
+	} {
+		if got := layout.State(key); got != want {
+			t.Errorf("State(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
