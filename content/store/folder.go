@@ -55,18 +55,22 @@ func (f *Folder) sweep(r *os.Root, dir string) {
 	if err != nil {
 		return
 	}
-	entries, err := d.ReadDir(-1)
+	// Names only: where the filesystem gives no entry types, ReadDir
+	// would stat every entry of a directory of thousands of feeds, and
+	// only temporary files need it.
+	names, err := d.Readdirnames(-1)
 	d.Close()
 	if err != nil {
 		return
 	}
 	cutoff := time.Now().Add(-staleTemp)
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+	for _, name := range names {
+		if !isTempName(name) {
 			continue
 		}
-		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
-			_ = r.Remove(path.Join(dir, e.Name()))
+		p := path.Join(dir, name)
+		if info, err := r.Lstat(p); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
+			_ = r.Remove(p)
 		}
 	}
 }
