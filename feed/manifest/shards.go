@@ -175,21 +175,28 @@ func (m *Manifest) LoadAll(ctx context.Context) error {
 
 func (m *Manifest) load(ctx context.Context, is []int) error {
 	slices.Sort(is)
+	return inParallel(len(is), func(n int) error {
+		_, err := m.shard(ctx, is[n])
+		return err
+	})
+}
+
+// inParallel calls do for 0 to n-1, loaders at a time, and joins their
+// errors; a worker whose call failed makes no more.
+func inParallel(n int, do func(n int) error) error {
 	next := make(chan int)
 	errs := make([]error, loaders)
 	var wg sync.WaitGroup
 	for w := range loaders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
 				if errs[w] == nil {
-					_, errs[w] = m.shard(ctx, i)
+					errs[w] = do(i)
 				}
 			}
-		}()
+		})
 	}
-	for _, i := range is {
+	for i := range n {
 		next <- i
 	}
 	close(next)
@@ -403,28 +410,12 @@ func writeAll(ctx context.Context, st Writer, objs []*store.Object) error {
 		}
 		return nil
 	}
-	next := make(chan *store.Object)
-	errs := make([]error, loaders)
-	var wg sync.WaitGroup
-	for w := range loaders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range next {
-				if errs[w] == nil {
-					if _, err := st.Write(ctx, o); err != nil {
-						errs[w] = fmt.Errorf("manifest: write %s: %w", o.Key, err)
-					}
-				}
-			}
-		}()
-	}
-	for _, o := range objs {
-		next <- o
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return inParallel(len(objs), func(n int) error {
+		if _, err := st.Write(ctx, objs[n]); err != nil {
+			return fmt.Errorf("manifest: write %s: %w", objs[n].Key, err)
+		}
+		return nil
+	})
 }
 
 // All returns every entry, reading every shard first: for tools and tests

@@ -425,10 +425,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 	if last != nil {
 		// The shards of every output it may write, read at once.
 		if err := last.Load(ctx, keys); err != nil {
-			if errors.Is(err, manifest.ErrCorrupt) {
-				err = fmt.Errorf("%w: %w", errManifest, err)
-			}
-			return fmt.Errorf("publish: %w", err)
+			return manifestErr(err)
 		}
 	}
 	id := b.buildID()

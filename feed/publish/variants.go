@@ -140,6 +140,15 @@ func (b *Build) lastManifest(ctx context.Context, tolerant bool) (*manifest.Mani
 	return m, nil
 }
 
+// manifestErr wraps an error of the last manifest: a shard gone or
+// corrupt is errManifest too, which sends the build to a full one.
+func manifestErr(err error) error {
+	if errors.Is(err, manifest.ErrCorrupt) {
+		err = fmt.Errorf("%w: %w", errManifest, err)
+	}
+	return fmt.Errorf("publish: %w", err)
+}
+
 // lastEntry is the last manifest's entry for key, nil when it has none. A
 // shard that cannot be read fails the build (its error is the outbox's),
 // or sends it to a full build when the shard is gone.
@@ -149,10 +158,7 @@ func (o *outbox) lastEntry(ctx context.Context, key string) *manifest.Object {
 	}
 	e, err := o.last.Object(ctx, key)
 	if err != nil {
-		if errors.Is(err, manifest.ErrCorrupt) {
-			err = fmt.Errorf("%w: %w", errManifest, err)
-		}
-		o.fail(fmt.Errorf("publish: %w", err))
+		o.fail(manifestErr(err))
 		return nil
 	}
 	return e
@@ -209,12 +215,7 @@ func (b *Build) writeManifest(ctx context.Context, out *outbox, pl *plan, now ti
 	if m == nil {
 		m = manifest.New()
 	}
-	wrap := func(err error) error {
-		if errors.Is(err, manifest.ErrCorrupt) {
-			err = fmt.Errorf("%w: %w", errManifest, err)
-		}
-		return fmt.Errorf("publish: %w", err)
-	}
+	wrap := manifestErr
 	keys := make([]string, 0, len(out.entries))
 	for key := range out.entries {
 		keys = append(keys, key)
