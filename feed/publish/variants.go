@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 	"sync"
@@ -42,9 +43,33 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// A brotli writer holds megabytes of window and tables: reused, not made
-// for each object.
-var brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, brotliLevel) }}
+// A brotli writer holds its window and tables: reused, not made for each
+// object, and pooled by window size (see brotliWindow).
+var brotliWriters [maxBrotliWindow + 1]sync.Pool
+
+// The window sizes brotli encodes with, as base-2 logarithms: the
+// format's smallest, and the encoder's default for our level.
+const (
+	minBrotliWindow = 10
+	maxBrotliWindow = 22
+)
+
+// brotliWindow is the window brotli encodes an n-byte body with: the
+// smallest that holds it whole (a window is 16 bytes short of its power
+// of two), as a larger one finds no more matches. A writer's ring buffer
+// is twice its window: with the default window each held 8 MB, whatever
+// it encoded, 32 MB of a large build's heap for feeds of a few hundred KB.
+func brotliWindow(n int) int {
+	return min(max(bits.Len(uint(n+15)), minBrotliWindow), maxBrotliWindow)
+}
+
+func brotliWriter(n int) (*brotli.Writer, *sync.Pool) {
+	pool := &brotliWriters[brotliWindow(n)]
+	if w, ok := pool.Get().(*brotli.Writer); ok {
+		return w, pool
+	}
+	return brotli.NewWriterOptions(nil, brotli.WriterOptions{Quality: brotliLevel, LGWin: brotliWindow(n)}), pool
+}
 
 // encode returns body in coding, or nil when that would not save enough.
 func encode(coding string, body []byte) []byte {
@@ -58,11 +83,11 @@ func encode(coding string, body []byte) []byte {
 		_ = w.Close()
 		gzipWriters.Put(w)
 	case "br":
-		w := brotliWriters.Get().(*brotli.Writer)
+		w, pool := brotliWriter(len(body))
 		w.Reset(&buf)
 		_, _ = w.Write(body)
 		_ = w.Close()
-		brotliWriters.Put(w)
+		pool.Put(w)
 	default:
 		return nil
 	}
