@@ -472,3 +472,67 @@ func TestListsBesideTheHead(t *testing.T) {
 		}
 	})
 }
+
+// Prefetch reads the shards of the entries it is told of, each once; the
+// lookups that follow read nothing more, and one of an entry not told of
+// still reads its shard.
+func TestPrefetch(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx := context.Background()
+		s := open(t, st)
+		s.Reset("site-hash", "renderer-1", 2000) // four shards a family
+		fill(t, s, 40)
+		if err := s.Commit(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		counter, ok := st.(interface{ Count(*store.Ops) })
+		if !ok {
+			t.Skip("the store counts no operations")
+		}
+		var ops store.Ops
+		counter.Count(&ops)
+		defer counter.Count(nil)
+		r := open(t, st)
+		opened := ops.Snapshot()
+		keys := []string{"000.json", "001.json", "002.json", "003.json", "004.json", "005.json", "006.json", "007.json"}
+		if err := r.Prefetch(ctx, map[string][]string{
+			catalog.FamilyDocs:  keys,
+			catalog.FamilyIDs:   {"id3"},
+			catalog.FamilyFeeds: {"tag/热点"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		prefetched := ops.Snapshot().Sub(opened)
+		if prefetched.Get == 0 || prefetched.Get > 4+1+1 {
+			t.Errorf("Prefetch read %d objects, want one for each shard named (at most 6)", prefetched.Get)
+		}
+		again := ops.Snapshot()
+		if err := r.Prefetch(ctx, map[string][]string{catalog.FamilyDocs: keys}); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if d, err := r.Doc(ctx, k); err != nil || d == nil {
+				t.Fatalf("Doc(%s): %v, %v", k, d, err)
+			}
+		}
+		if ks, _ := r.Keys(ctx, "id3"); len(ks) != 6 {
+			t.Errorf("Keys(id3) = %v", ks)
+		}
+		if f, _ := r.Feed(ctx, "tag/热点"); f == nil || f.Count != 40 {
+			t.Errorf("Feed: %+v", f)
+		}
+		if got := ops.Snapshot().Sub(again).Get; got != 0 {
+			t.Errorf("lookups after Prefetch read %d objects, want 0", got)
+		}
+		before := ops.Snapshot()
+		if _, err := r.Keys(ctx, "id5"); err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := r.Keys(ctx, "id5"); len(ids) == 0 {
+			t.Error("Keys(id5) found nothing")
+		}
+		if got := ops.Snapshot().Sub(before).Get; got > 1 {
+			t.Errorf("a lookup not prefetched read %d objects, want at most 1", got)
+		}
+	})
+}

@@ -226,6 +226,37 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 	return s.shards[fam][i], nil
 }
 
+// Prefetch reads the shards that hold the named entries, several at a
+// time: names maps a family to names of its entries (document keys, ids,
+// feed names, PageKeys). A lookup reads its shard on first use, so the
+// lookups of an event build, each depending on the last, went to the
+// store one after another, one round trip per shard; a build that knows
+// what it will look up asks for it all at once.
+func (s *State) Prefetch(ctx context.Context, names map[string][]string) error {
+	type ref struct {
+		fam string
+		i   int
+	}
+	var refs []ref
+	seen := map[ref]bool{}
+	s.mu.Lock()
+	for _, fam := range families { // in order: the same reads every time
+		n := s.count(fam)
+		for _, name := range names[fam] {
+			r := ref{fam, shardOf(name, n)}
+			if !seen[r] && s.shards[fam][r.i] == nil {
+				seen[r] = true
+				refs = append(refs, r)
+			}
+		}
+	}
+	s.mu.Unlock()
+	return inParallel(ctx, len(refs), func(k int) error {
+		_, err := s.shard(ctx, refs[k].fam, refs[k].i)
+		return err
+	})
+}
+
 // Delta is what one build changed in the catalog: each entry as it now
 // is, nil (or, for ids, empty) where the entry is gone.
 type Delta struct {
@@ -665,32 +696,121 @@ func (s *State) Commit(ctx context.Context, compact bool) error {
 }
 
 // writeShards writes every changed shard of fam into its other slot and
-// returns the family's slots as they then are.
+// returns the family's slots as they then are. Shards are encoded a few
+// at a time and written together: a store that writes many objects at
+// once (a folder, one sync for all) gets them in batches, any other
+// several at a time. One after the other, encoding and writing the shards
+// of a from-scratch build of 100,000 articles took 31 s; an event's few
+// changed shards waited on each other's round trips.
 func (s *State) writeShards(ctx context.Context, fam string) ([]int8, error) {
 	slots := append([]int8(nil), s.Head.Slots[fam]...)
+	var dirty []int
 	for i, sh := range s.shards[fam] {
-		if sh == nil || !sh.dirty {
+		if sh != nil && sh.dirty {
+			dirty = append(dirty, i)
+		}
+	}
+	objs := make([]*store.Object, len(dirty))
+	err := inParallel(ctx, len(dirty), func(n int) error {
+		i := dirty[n]
+		body, empty, err := s.shards[fam][i].encode(fam)
+		if err != nil || empty {
+			return err
+		}
+		objs[n] = &store.Object{Key: s.dir + ShardKey(fam, i, otherSlot(slots[i])), Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var batch []*store.Object
+	size := 0
+	for n, i := range dirty {
+		if objs[n] == nil {
+			slots[i] = -1 // empty: no object
 			continue
 		}
-		body, empty, err := sh.encode(fam)
-		if err != nil {
-			return nil, err
+		slots[i] = otherSlot(slots[i])
+		batch = append(batch, objs[n])
+		size += len(objs[n].Body)
+		if size >= shardBatchBytes {
+			if err := s.writeAll(ctx, batch); err != nil {
+				return nil, err
+			}
+			batch, size = batch[:0], 0
 		}
-		if empty {
-			slots[i] = -1
-			continue
-		}
-		slot := int8(0)
-		if slots[i] == 0 {
-			slot = 1
-		}
-		key := s.dir + ShardKey(fam, i, slot)
-		if _, err := s.st.Write(ctx, &store.Object{Key: key, Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}); err != nil {
-			return nil, fmt.Errorf("catalog: write %s: %w", key, err)
-		}
-		slots[i] = slot
+	}
+	if err := s.writeAll(ctx, batch); err != nil {
+		return nil, err
 	}
 	return slots, nil
+}
+
+// otherSlot is the slot a shard in slot cur is written to: the one it is
+// not in (-1: in none).
+func otherSlot(cur int8) int8 {
+	if cur == 0 {
+		return 1
+	}
+	return 0
+}
+
+// shardBatchBytes bounds the encoded shards held for one batch.
+const shardBatchBytes = 16 << 20
+
+// batchWriter is a store that writes many objects at once.
+type batchWriter interface {
+	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
+}
+
+// writeAll writes objs: in one batch when the store can, else several at
+// a time.
+func (s *State) writeAll(ctx context.Context, objs []*store.Object) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	if bw, ok := s.st.(batchWriter); ok {
+		if _, err := bw.WriteAll(ctx, objs); err != nil {
+			return fmt.Errorf("catalog: write shards: %w", err)
+		}
+		return nil
+	}
+	return inParallel(ctx, len(objs), func(n int) error {
+		if _, err := s.st.Write(ctx, objs[n]); err != nil {
+			return fmt.Errorf("catalog: write %s: %w", objs[n].Key, err)
+		}
+		return nil
+	})
+}
+
+// writers is how many shards are encoded or written at once.
+const writers = 8
+
+// inParallel calls do for 0 to n-1, writers at a time, and joins their
+// errors; a worker whose call failed, or whose context ended, makes no
+// more.
+func inParallel(ctx context.Context, n int, do func(n int) error) error {
+	next := make(chan int)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range min(writers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if errs[w] == nil {
+					errs[w] = ctx.Err()
+				}
+				if errs[w] == nil {
+					errs[w] = do(i)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // delta collects the entries changed since they were read; whole reports
@@ -820,11 +940,26 @@ func (s *State) writeLists(ctx context.Context, head *Head) error {
 
 func gzipped(b []byte, level int) []byte {
 	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, level) // a valid level: cannot fail
-	zw.Write(b)                             // into memory: cannot fail
+	pool := &gzipWriters[0]
+	if level != gzip.BestSpeed {
+		pool = &gzipWriters[1]
+	}
+	zw, ok := pool.Get().(*gzip.Writer)
+	if ok {
+		zw.Reset(&z)
+	} else {
+		zw, _ = gzip.NewWriterLevel(&z, level) // a valid level: cannot fail
+	}
+	zw.Write(b) // into memory: cannot fail
 	zw.Close()
+	pool.Put(zw)
 	return z.Bytes()
 }
+
+// gzipWriters are reused, one pool for each level gzipped is given
+// (gzip.BestSpeed, gzip.DefaultCompression): a writer holds about a
+// megabyte of tables, and a commit encodes many shards at once.
+var gzipWriters [2]sync.Pool
 
 func gunzip(b []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(b))
