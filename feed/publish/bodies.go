@@ -111,7 +111,7 @@ func (b *body) release() {
 // month of a busy tag is a thousand full-text items, 15 MB in three
 // formats), and four renderers on such pages at once would hold 60 MB
 // and their outputs. A job larger than the budget runs alone.
-const renderBudget = 32 << 20
+const renderBudget = 16 << 20
 
 // A byteBudget is a count of bytes that jobs take before they run and give
 // back after.

@@ -100,7 +100,11 @@ type Build struct {
 	// at once); HubClient sends the pings (nil: a default client).
 	HubDelay  time.Duration
 	HubClient *http.Client
+	// Trace, when set, is told how long each stage of the build took, in
+	// order, as each ends (for developers: where an event's time goes).
+	Trace func(stage string, took time.Duration)
 
+	watch    stopwatch
 	margin   int           // members a feed's head keeps beyond the item limit; 0: a default
 	claimFor time.Duration // how long a claim holds; 0: claimFor
 }
@@ -196,6 +200,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 		now = time.Now()
 	}
 	now = now.Truncate(time.Second)
+	b.watch = stopwatch{trace: b.Trace, last: time.Now()}
 	st, err := catalog.Open(ctx, b.Out, layout.StateDir, b.siteHash(), feed.RendererVersion)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
@@ -216,16 +221,19 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 		mode = "event"
 	}
 
+	b.watch.lap("open")
 	sc, err := b.scan(ctx, st, mode)
 	if err != nil {
 		return nil, err
 	}
+	b.watch.lap("scan")
 	cache := newItems(memItems)
 	defer cache.close()
 	docs, err := b.read(ctx, sc.read, mode == "event", now, cache)
 	if err != nil {
 		return nil, err
 	}
+	b.watch.lap("read")
 	ap := newApply(b.Site, st, now, b.margin)
 	ap.items = cache
 	if err := ap.run(ctx, docs, sc.removed); err != nil {
@@ -234,10 +242,12 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err := b.guard(st, ap); err != nil {
 		return nil, err
 	}
+	b.watch.lap("apply")
 	pl, err := b.plan(ctx, st, ap, mode == "full")
 	if err != nil {
 		return nil, err
 	}
+	b.watch.lap("plan")
 	rep := b.report(st, now, mode, len(docs))
 	rep.Articles.Retracted = ap.retracted()
 	// A build that changes nothing commits nothing: the store sees the
@@ -263,11 +273,15 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 			}
 			return nil, err
 		}
+		b.watch.lap("commit catalog")
 	}
 	b.finish(st, rep)
 	// Committed: the changed feeds are what readers get (after the
 	// server's revalidation, which HubDelay waits for).
 	rep.Hubs = b.announce(ctx, rep.Written)
+	if len(rep.Hubs) > 0 {
+		b.watch.lap("announce")
+	}
 	body, err := json.MarshalIndent(rep, "", "  ")
 	if err == nil {
 		_, err = b.Out.Write(ctx, &store.Object{Key: ReportKey, Body: append(body, '\n'), ContentType: layout.ContentType(ReportKey), CacheControl: "no-store"})
@@ -275,7 +289,24 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("publish: report: %w", err)
 	}
+	b.watch.lap("report")
 	return rep, nil
+}
+
+// A stopwatch tells Build.Trace how long each stage took.
+type stopwatch struct {
+	trace func(string, time.Duration)
+	last  time.Time
+}
+
+// lap ends stage: the time since the last lap is its.
+func (w *stopwatch) lap(stage string) {
+	if w.trace == nil {
+		return
+	}
+	now := time.Now()
+	w.trace(stage, now.Sub(w.last))
+	w.last = now
 }
 
 // release ends the build's claim after a failure, so that the next build

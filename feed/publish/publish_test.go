@@ -930,3 +930,36 @@ func TestRunFailedBuildLeavesNoOrphans(t *testing.T) {
 		}
 	}
 }
+
+// Trace hears of each stage of a build once, in the order they run, and
+// an event build that changes a feed passes through every stage that
+// writes: the claim, the render, the manifest's commit and the catalog's.
+func TestRunTracesItsStages(t *testing.T) {
+	site := loadSite(t)
+	articles, out := t.TempDir(), t.TempDir()
+	writeDocs(t, articles, article("a", "2024-01-01T10:00:00Z").with("categories", []string{"News"}))
+	build(t, site, articles, out, day)
+	writeDocs(t, articles, article("b", "2024-01-02T10:00:00Z").with("categories", []string{"News"}))
+	var stages []string
+	var total time.Duration
+	start := time.Now()
+	b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day, Keys: []string{"b.json"},
+		Trace: func(stage string, took time.Duration) {
+			if took < 0 {
+				t.Errorf("stage %s took %v", stage, took)
+			}
+			stages = append(stages, stage)
+			total += took
+		}}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	want := []string{"open", "scan", "read", "apply", "plan", "read manifest", "claim", "render", "pages, last writes", "commit manifest", "commit catalog", "report"}
+	if !slices.Equal(stages, want) {
+		t.Errorf("stages %q, want %q", stages, want)
+	}
+	if total > elapsed {
+		t.Errorf("the stages took %v, more than the build's %v", total, elapsed)
+	}
+}

@@ -147,7 +147,7 @@ func (c *items) close() {
 }
 
 // memItems is how many bytes of items a build keeps in memory.
-const memItems = 16 << 20
+const memItems = 4 << 20
 
 // outbox writes outputs a batch at a time when the store can (one sync for
 // many files), one at a time otherwise.
@@ -219,7 +219,7 @@ func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) 
 // batch ends with one sync of its filesystem).
 const (
 	flushes    = 2
-	batchBytes = 16 << 20
+	batchBytes = 8 << 20
 )
 
 // newOutbox returns b's outbox, which compares each output with the
@@ -428,10 +428,12 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 			return manifestErr(err)
 		}
 	}
+	b.watch.lap("read manifest")
 	id := b.buildID()
 	if err := st.Claim(ctx, id, time.Now(), expires, keys); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
+	b.watch.lap("claim")
 	out := newOutbox(b, compare, last)
 	var errs []error
 	if b.FanOut != nil && b.FanOut.Send != nil && len(pl.jobs) > b.FanOut.Above {
@@ -453,11 +455,13 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 			h.Feeds = append(h.Feeds, r)
 		}
 		sort.Slice(h.Feeds, func(i, j int) bool { return feedOrder(h.Feeds[i], h.Feeds[j]) })
+		b.watch.lap("render")
 		if err := b.pages(ctx, st, out, pl.repairPages); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	out.flush(ctx)
+	b.watch.lap("pages, last writes")
 	rep.Written = append(rep.Written, out.written...)
 	rep.Withheld = append(rep.Withheld, out.withheld...)
 	errs = append(errs, out.errs...)
@@ -467,6 +471,7 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 		if gone, err = b.writeManifest(ctx, out, pl, ap.now); err != nil {
 			errs = append(errs, err)
 		}
+		b.watch.lap("commit manifest")
 	}
 	// Only once the manifest no longer names them are the orphans (the
 	// outputs of feeds gone), their variants, the variants no longer made
@@ -478,6 +483,9 @@ func (b *Build) publish(ctx context.Context, st *catalog.State, ap *apply, pl *p
 			if err := b.Out.Delete(ctx, key); err != nil {
 				errs = append(errs, fmt.Errorf("publish: remove %s: %w", key, err))
 			}
+		}
+		if len(gone) > 0 {
+			b.watch.lap("remove")
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

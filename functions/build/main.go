@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ops := fs.Bool("ops", false, "print the store operations the build made, by kind")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this file (for developers)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the build, taken near its peak, to this file (for developers)")
+	trace := fs.Bool("trace", false, "print how long each stage of the build took (for developers)")
 	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -69,6 +70,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if isTerminal(stderr) {
 		b.Progress = stderr
+	}
+	if *trace {
+		b.Trace = func(stage string, took time.Duration) {
+			fmt.Fprintf(stdout, "stage %-20s %8.1f ms\n", stage, float64(took.Microseconds())/1000)
+		}
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
