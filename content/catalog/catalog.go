@@ -48,6 +48,9 @@ const FormatVersion = 4
 type Store interface {
 	Get(ctx context.Context, key string) (*store.Object, error)
 	Write(ctx context.Context, o *store.Object) (version string, err error)
+	// WriteAll writes many objects as Write does, each atomically,
+	// durable when it returns nil (store.Bucket's contract).
+	WriteAll(ctx context.Context, objs []*store.Object) (versions []string, err error)
 	PutIf(ctx context.Context, o *store.Object, ifMatch string) (version string, err error)
 }
 

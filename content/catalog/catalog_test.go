@@ -402,6 +402,13 @@ func (r *recordingStore) Write(ctx context.Context, o *store.Object) (string, er
 	return r.Store.Write(ctx, o)
 }
 
+func (r *recordingStore) WriteAll(ctx context.Context, objs []*store.Object) ([]string, error) {
+	for _, o := range objs {
+		r.written[o.Key] += len(o.Body)
+	}
+	return r.Store.WriteAll(ctx, objs)
+}
+
 func (r *recordingStore) PutIf(ctx context.Context, o *store.Object, ifMatch string) (string, error) {
 	r.written[o.Key] += len(o.Body)
 	return r.Store.PutIf(ctx, o, ifMatch)

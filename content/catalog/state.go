@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/feedpub/feedpub/content"
 	"github.com/feedpub/feedpub/content/store"
@@ -251,10 +252,15 @@ func (s *State) Prefetch(ctx context.Context, names map[string][]string) error {
 		}
 	}
 	s.mu.Unlock()
-	return inParallel(ctx, len(refs), func(k int) error {
-		_, err := s.shard(ctx, refs[k].fam, refs[k].i)
-		return err
-	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, r := range refs {
+		g.Go(func() error {
+			_, err := s.shard(gctx, r.fam, r.i)
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 // Delta is what one build changed in the catalog: each entry as it now
@@ -347,38 +353,15 @@ type idEntry struct {
 // what a build that lists the whole corpus needs to compare the listing
 // with. The other families are read as they are used.
 func (s *State) LoadAll(ctx context.Context) error {
-	type job struct {
-		fam string
-		i   int
-	}
-	jobs := make(chan job)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if _, err := s.shard(ctx, j.fam, j.i); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2 * workers)
 	for i := range s.count(FamilyDocs) {
-		jobs <- job{FamilyDocs, i}
+		g.Go(func() error {
+			_, err := s.shard(gctx, FamilyDocs, i)
+			return err
+		})
 	}
-	close(jobs)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
+	return g.Wait()
 }
 
 // Doc returns what the catalog knows of the document at key, or nil.
@@ -711,16 +694,19 @@ func (s *State) writeShards(ctx context.Context, fam string) ([]int8, error) {
 		}
 	}
 	objs := make([]*store.Object, len(dirty))
-	err := inParallel(ctx, len(dirty), func(n int) error {
-		i := dirty[n]
-		body, empty, err := s.shards[fam][i].encode(fam)
-		if err != nil || empty {
-			return err
-		}
-		objs[n] = &store.Object{Key: s.dir + ShardKey(fam, i, otherSlot(slots[i])), Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}
-		return nil
-	})
-	if err != nil {
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for n, i := range dirty {
+		g.Go(func() error {
+			body, empty, err := s.shards[fam][i].encode(fam)
+			if err != nil || empty {
+				return err
+			}
+			objs[n] = &store.Object{Key: s.dir + ShardKey(fam, i, otherSlot(slots[i])), Body: body, ContentType: "application/octet-stream", CacheControl: "no-store"}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	var batch []*store.Object
@@ -758,60 +744,20 @@ func otherSlot(cur int8) int8 {
 // shardBatchBytes bounds the encoded shards held for one batch.
 const shardBatchBytes = 16 << 20
 
-// batchWriter is a store that writes many objects at once.
-type batchWriter interface {
-	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
-}
-
-// writeAll writes objs: in one batch when the store can, else several at
-// a time.
+// writeAll writes objs in one batch: a folder syncs once for all of
+// them, S3 uploads several at a time.
 func (s *State) writeAll(ctx context.Context, objs []*store.Object) error {
 	if len(objs) == 0 {
 		return nil
 	}
-	if bw, ok := s.st.(batchWriter); ok {
-		if _, err := bw.WriteAll(ctx, objs); err != nil {
-			return fmt.Errorf("catalog: write shards: %w", err)
-		}
-		return nil
+	if _, err := s.st.WriteAll(ctx, objs); err != nil {
+		return fmt.Errorf("catalog: write shards: %w", err)
 	}
-	return inParallel(ctx, len(objs), func(n int) error {
-		if _, err := s.st.Write(ctx, objs[n]); err != nil {
-			return fmt.Errorf("catalog: write %s: %w", objs[n].Key, err)
-		}
-		return nil
-	})
+	return nil
 }
 
-// writers is how many shards are encoded or written at once.
-const writers = 8
-
-// inParallel calls do for 0 to n-1, writers at a time, and joins their
-// errors; a worker whose call failed, or whose context ended, makes no
-// more.
-func inParallel(ctx context.Context, n int, do func(n int) error) error {
-	next := make(chan int)
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for w := range min(writers, n) {
-		wg.Go(func() {
-			for i := range next {
-				if errs[w] == nil {
-					errs[w] = ctx.Err()
-				}
-				if errs[w] == nil {
-					errs[w] = do(i)
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
-}
+// workers is how many shards are read or encoded at once.
+const workers = 8
 
 // delta collects the entries changed since they were read; whole reports
 // a shard changed as a whole (a reset catalog), which only shards can say.

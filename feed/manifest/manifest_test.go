@@ -48,6 +48,14 @@ func (s *memStore) Write(_ context.Context, o *store.Object) (string, error) {
 	return store.Hash(o.Body), nil
 }
 
+func (s *memStore) WriteAll(ctx context.Context, objs []*store.Object) ([]string, error) {
+	versions := make([]string, len(objs))
+	for i, o := range objs {
+		versions[i], _ = s.Write(ctx, o)
+	}
+	return versions, nil
+}
+
 func (s *memStore) delete(keys []string) {
 	for _, k := range keys {
 		delete(s.objs, k)

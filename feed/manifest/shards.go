@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed/layout"
 )
@@ -21,12 +23,10 @@ type Getter interface {
 type Writer interface {
 	Getter
 	Write(ctx context.Context, o *store.Object) (version string, err error)
-}
-
-// batchWriter is a store that writes many objects at once (a folder syncs
-// once for all of them).
-type batchWriter interface {
-	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
+	// WriteAll writes many objects as Write does, each atomically,
+	// durable when it returns nil (store.Bucket's contract): a folder
+	// syncs once for all of them, S3 uploads several at a time.
+	WriteAll(ctx context.Context, objs []*store.Object) (versions []string, err error)
 }
 
 // Objects per shard: a site is resharded when its shards hold fewer than
@@ -175,33 +175,15 @@ func (m *Manifest) LoadAll(ctx context.Context) error {
 
 func (m *Manifest) load(ctx context.Context, is []int) error {
 	slices.Sort(is)
-	return inParallel(len(is), func(n int) error {
-		_, err := m.shard(ctx, is[n])
-		return err
-	})
-}
-
-// inParallel calls do for 0 to n-1, loaders at a time, and joins their
-// errors; a worker whose call failed makes no more.
-func inParallel(n int, do func(n int) error) error {
-	next := make(chan int)
-	errs := make([]error, loaders)
-	var wg sync.WaitGroup
-	for w := range loaders {
-		wg.Go(func() {
-			for i := range next {
-				if errs[w] == nil {
-					errs[w] = do(i)
-				}
-			}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(loaders)
+	for _, i := range is {
+		g.Go(func() error {
+			_, err := m.shard(gctx, i)
+			return err
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // Object returns the entry of key, nil when the site publishes none.
@@ -404,18 +386,10 @@ func writeAll(ctx context.Context, st Writer, objs []*store.Object) error {
 	if len(objs) == 0 {
 		return nil
 	}
-	if bw, ok := st.(batchWriter); ok {
-		if _, err := bw.WriteAll(ctx, objs); err != nil {
-			return fmt.Errorf("manifest: write shards: %w", err)
-		}
-		return nil
+	if _, err := st.WriteAll(ctx, objs); err != nil {
+		return fmt.Errorf("manifest: write shards: %w", err)
 	}
-	return inParallel(len(objs), func(n int) error {
-		if _, err := st.Write(ctx, objs[n]); err != nil {
-			return fmt.Errorf("manifest: write %s: %w", objs[n].Key, err)
-		}
-		return nil
-	})
+	return nil
 }
 
 // All returns every entry, reading every shard first: for tools and tests

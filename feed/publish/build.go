@@ -46,6 +46,9 @@ type Sink interface {
 	Get(ctx context.Context, key string) (*store.Object, error)
 	Put(ctx context.Context, o *store.Object) (changed bool, err error)
 	Write(ctx context.Context, o *store.Object) (version string, err error)
+	// WriteAll writes many objects as Write does (store.Bucket's
+	// contract): a folder syncs once for all of them.
+	WriteAll(ctx context.Context, objs []*store.Object) (versions []string, err error)
 	PutIf(ctx context.Context, o *store.Object, ifMatch string) (version string, err error)
 	Delete(ctx context.Context, key string) error
 }

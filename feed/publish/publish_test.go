@@ -617,6 +617,38 @@ func (s failingSink) Write(ctx context.Context, o *store.Object) (string, error)
 	return s.Sink.Write(ctx, o)
 }
 
+func (s failingSink) WriteAll(ctx context.Context, objs []*store.Object) ([]string, error) {
+	return writeAllBut(ctx, s.Sink, objs, func(o *store.Object) error {
+		if o.Key == s.failKey {
+			return errFull
+		}
+		return nil
+	})
+}
+
+// writeAllBut is WriteAll on sink for the objects refuse lets through;
+// those it refuses fail alone, as the contract of WriteAll has it (their
+// version "", one error each naming the key, joined).
+func writeAllBut(ctx context.Context, sink publish.Sink, objs []*store.Object, refuse func(*store.Object) error) ([]string, error) {
+	versions := make([]string, len(objs))
+	var errs []error
+	var pass []*store.Object
+	var at []int
+	for i, o := range objs {
+		if err := refuse(o); err != nil {
+			errs = append(errs, fmt.Errorf("test store: write %s: %w", o.Key, err))
+			continue
+		}
+		pass = append(pass, o)
+		at = append(at, i)
+	}
+	vs, err := sink.WriteAll(ctx, pass)
+	for n, v := range vs {
+		versions[at[n]] = v
+	}
+	return versions, errors.Join(append(errs, err)...)
+}
+
 func TestRunKeepsLastGoodFileWhenAWriteFails(t *testing.T) {
 	site := loadSite(t)
 	articles, out := t.TempDir(), t.TempDir()

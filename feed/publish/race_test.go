@@ -255,6 +255,15 @@ func (d *dying) Write(ctx context.Context, o *store.Object) (string, error) {
 	return d.Sink.Write(ctx, o)
 }
 
+func (d *dying) WriteAll(ctx context.Context, objs []*store.Object) ([]string, error) {
+	return writeAllBut(ctx, d.Sink, objs, func(o *store.Object) error {
+		if o.Key != publish.ReportKey && !d.allow() {
+			return context.Canceled
+		}
+		return nil
+	})
+}
+
 func (d *dying) Put(ctx context.Context, o *store.Object) (bool, error) {
 	if !d.allow() {
 		return false, context.Canceled

@@ -206,10 +206,6 @@ func checkFeed(i int, f *feed.Feed, doc []byte, items [][]byte) error {
 	return gate.Feed(layout.Exts[i], env.Bytes(), doc, items)
 }
 
-type batchWriter interface {
-	WriteAll(ctx context.Context, objs []*store.Object) ([]string, error)
-}
-
 func (o *outbox) add(ctx context.Context, key string, body []byte, hash string) {
 	o.addWith(ctx, key, body, hash, o.b.cacheControl(key))
 }
@@ -318,8 +314,8 @@ func (o *outbox) flush(ctx context.Context) {
 			return
 		}
 	}
-	if bw, ok := o.b.Out.(batchWriter); ok && !o.compare {
-		versions, err := bw.WriteAll(ctx, objs)
+	if !o.compare {
+		versions, err := o.b.Out.WriteAll(ctx, objs)
 		for i, obj := range objs {
 			// What a failed batch wrote is not committed: the claim makes
 			// the next build render those outputs again.
