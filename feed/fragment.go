@@ -54,15 +54,30 @@ type Items [3][]byte
 
 // RenderItems writes a's item in every format, as any feed of s holds it.
 func RenderItems(s *Site, a *content.Article) Items {
+	it, _ := RenderItemsInto(nil, s, a)
+	return it
+}
+
+// RenderItemsInto is RenderItems writing the three items one after the
+// other into buf, from its start, grown as needed: it returns them and
+// the buffer, which the caller may reuse for the next article once it is
+// done with the items. A build renders 100,000 articles' items this way
+// into one buffer per reader, where each item grew a buffer of its own.
+func RenderItemsInto(buf []byte, s *Site, a *content.Article) (Items, []byte) {
 	f := &Feed{Site: s, prep: newPreparer(s)}
-	var out Items
+	w := &writer{buf: buf[:0]}
+	w.forFeed(f)
+	var at [len(shapes) + 1]int
 	for i := range shapes {
-		w := &writer{}
-		w.forFeed(f)
+		at[i] = len(w.buf)
 		shapes[i].item(w, f, a)
-		out[i] = w.buf
 	}
-	return out
+	at[len(shapes)] = len(w.buf)
+	var out Items
+	for i := range out {
+		out[i] = w.buf[at[i]:at[i+1]:at[i+1]]
+	}
+	return out, w.buf
 }
 
 // Assemble writes feed f in format i (an index into Formats) around the

@@ -80,3 +80,30 @@ func TestSplitEmptyAndForeign(t *testing.T) {
 		}
 	}
 }
+
+// Items rendered into one buffer, reused from one article to the next,
+// are the items each article renders alone, and each is capped at its
+// end: appending to one never writes over the next.
+func TestRenderItemsIntoReusesItsBuffer(t *testing.T) {
+	s, articles := fixture(t)
+	s.FullText = true
+	var buf []byte
+	for _, a := range articles {
+		var it feed.Items
+		it, buf = feed.RenderItemsInto(buf, s, a)
+		want := feed.RenderItems(s, a)
+		for i := range it {
+			if !bytes.Equal(it[i], want[i]) {
+				t.Fatalf("%s, format %d: got %q, want %q", a.ID, i, it[i], want[i])
+			}
+		}
+		for i := range it {
+			if cap(it[i]) != len(it[i]) {
+				t.Fatalf("%s, format %d: room for %d bytes past the item: an append would write over the next", a.ID, i, cap(it[i])-len(it[i]))
+			}
+		}
+	}
+	if len(articles) < 2 || cap(buf) == 0 {
+		t.Fatalf("the fixture has %d articles and the buffer room for %d bytes: nothing reused", len(articles), cap(buf))
+	}
+}

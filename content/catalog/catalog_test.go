@@ -315,20 +315,9 @@ func TestClaims(t *testing.T) {
 // a compacting commit writes the shards and empties the journal.
 func TestJournal(t *testing.T) {
 	stores(t, func(t *testing.T, st catalog.Store) {
-		ctx := context.Background()
-		now := time.Now()
-		s := open(t, st)
-		s.Reset("site-hash", "renderer-1", 2000)
-		fill(t, s, 40)
-		commit := func(s *catalog.State, compact bool) {
-			t.Helper()
-			if err := s.Claim(ctx, "b", now, now.Add(time.Minute), nil); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Commit(ctx, compact); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ctx, now := context.Background(), time.Now()
+		s := filled(t, st)
+		commit := func(s *catalog.State, compact bool) { t.Helper(); claimAndCommit(t, s, now, compact) }
 		commit(s, false) // a reset catalog writes its shards whatever it is asked
 		if len(s.Head.Journal) != 0 {
 			t.Fatalf("journal after the first commit: %d deltas", len(s.Head.Journal))
@@ -388,6 +377,72 @@ func TestJournal(t *testing.T) {
 			t.Fatalf("compaction: journal %d, slots %v (were %s)", len(r.Head.Journal), r.Head.Slots, slots)
 		}
 		check(open(t, st), "after compaction")
+	})
+}
+
+// filled opens a fresh catalog in st with four shards a family and
+// fills it with 40 documents.
+func filled(t *testing.T, st catalog.Store) *catalog.State {
+	t.Helper()
+	s := open(t, st)
+	s.Reset("site-hash", "renderer-1", 2000)
+	fill(t, s, 40)
+	return s
+}
+
+// claimAndCommit claims s at now and commits it.
+func claimAndCommit(t *testing.T, s *catalog.State, now time.Time, compact bool) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Claim(ctx, "b", now, now.Add(time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, compact); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A commit that changed more entries than a journal holds writes its
+// shards, though not asked to compact: every change is there when the
+// catalog is read again, and the next small change is journaled again.
+func TestCommitOfManyChangesWritesShards(t *testing.T) {
+	stores(t, func(t *testing.T, st catalog.Store) {
+		ctx, now := context.Background(), time.Now()
+		s := filled(t, st)
+		commit := func(s *catalog.State) { t.Helper(); claimAndCommit(t, s, now, false) }
+		commit(s)
+		e := open(t, st)
+		const n = catalog.MaxJournal/8 + 100 // more than any journal could hold
+		for i := range n {
+			d := &catalog.Doc{Key: fmt.Sprintf("many/%05d.json", i), Size: int64(i), Hash: fmt.Sprintf("%064d", i)}
+			if err := e.SetDoc(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slots := fmt.Sprint(e.Head.Slots)
+		commit(e)
+		if len(e.Head.Journal) != 0 || fmt.Sprint(e.Head.Slots) == slots {
+			t.Fatalf("%d changes: journal %d deltas, slots %v (were %s), want the shards written", n, len(e.Head.Journal), e.Head.Slots, slots)
+		}
+		r := open(t, st)
+		for _, i := range []int{0, n / 2, n - 1} {
+			if d, _ := r.Doc(ctx, fmt.Sprintf("many/%05d.json", i)); d == nil || d.Size != int64(i) {
+				t.Fatalf("many/%05d.json after the commit: %+v", i, d)
+			}
+		}
+		d, _ := r.Doc(ctx, "003.json")
+		c := *d
+		c.Size = 333
+		if err := r.SetDoc(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		commit(r)
+		if len(r.Head.Journal) != 1 {
+			t.Fatalf("one change after many: journal %d deltas, want 1", len(r.Head.Journal))
+		}
+		if d, _ := open(t, st).Doc(ctx, "003.json"); d == nil || d.Size != 333 {
+			t.Fatalf("003.json through the journal: %+v", d)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,7 +130,7 @@ func TestRoundTripOneObjectPerLine(t *testing.T) {
 	m := manifest.New()
 	want := map[string]*manifest.Object{
 		"feeds/index.rss": {Hash: "aa", Size: 10, Type: "application/rss+xml",
-			Variants: map[string]manifest.Variant{"gzip": {Key: "feeds/index.rss.gz", Hash: "bb", Size: 5}}},
+			Variants: manifest.Variants{{Coding: "gzip", Key: "feeds/index.rss.gz", Hash: "bb", Size: 5}}},
 		"index.html": {Hash: "cc", Size: 3, Type: "text/html"},
 		"feeds/index.atom": {Hash: "ee", Size: 10, Deltas: &manifest.Deltas{Key: ".feedpub/deltas/feeds/index.atom", Hash: "dd", Size: 900, Trailer: 700,
 			From: []manifest.Delta{{Hashes: []string{"aa", "bb"}, Offset: 0, Size: 300, Items: 1}, {Hashes: []string{"cc"}, Offset: 300, Size: 400, Items: 2}}}},
@@ -415,5 +416,43 @@ func TestMissingShard(t *testing.T) {
 	commit(t, m, st, now)
 	if all, err := read(t, st).All(ctx); err != nil || len(all) != 1 {
 		t.Errorf("repaired: %v %v", maps.Keys(all), err)
+	}
+}
+
+// Variants are written as the object keyed by coding that a map would
+// make, byte for byte, and read back in the order of their codings.
+func TestVariantsJSON(t *testing.T) {
+	vs := manifest.Variants{}
+	vs.Set(manifest.Variant{Coding: "gzip", Key: "a.rss.gz", Hash: "11", Size: 3})
+	vs.Set(manifest.Variant{Coding: "br", Key: "a.rss.br", Hash: "22", Size: 2})
+	vs.Set(manifest.Variant{Coding: "gzip", Key: "a.rss.gz", Hash: "33", Size: 4}) // replaces
+	got, err := json.Marshal(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type variant struct { // as format 2 wrote a variant, in a map
+		Key  string `json:"key"`
+		Hash string `json:"hash"`
+		Size int    `json:"size"`
+	}
+	want, _ := json.Marshal(map[string]variant{
+		"gzip": {"a.rss.gz", "33", 4},
+		"br":   {"a.rss.br", "22", 2},
+	})
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	var back manifest.Variants
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 2 || back[0].Coding != "br" || back[1].Coding != "gzip" || back[1].Hash != "33" {
+		t.Fatalf("read back %+v", back)
+	}
+	if v, ok := back.Get("gzip"); !ok || v.Key != "a.rss.gz" || v.Size != 4 {
+		t.Fatalf("Get(gzip) = %+v, %v", v, ok)
+	}
+	if _, ok := back.Get("zstd"); ok {
+		t.Fatal("Get found a coding that has no variant")
 	}
 }

@@ -19,10 +19,13 @@ type body struct {
 	refs  atomic.Int32
 }
 
-// Buffers are pooled by size class, powers of two from 4 KiB to 1 MiB; a
-// larger output (an archive page) gets a buffer of its own, which the
-// collector takes back rather than it waiting, idle, for another output
-// of its size.
+// Buffers are pooled by size class, powers of two from 4 KiB to 1 MiB.
+// A larger output (an archive page: up to 9 MB a format at 100,000
+// articles) gets a buffer a little larger than it, kept once released
+// for the next large output it fits with little room to spare: the
+// large outputs of a from-scratch build of 100,000 articles are some
+// 7 GB, and allocated anew each time they were a third of everything it
+// allocated, so that the collector ran one cycle after another.
 const (
 	minBodyClass = 12
 	maxBodyClass = 20
@@ -34,11 +37,18 @@ const (
 // the build's peak heap is what has to fit a 512 MB function.
 const maxIdleBodies = 16 << 20
 
-// idle holds the buffers free for reuse, by size class.
+// maxIdleLarge bounds the bytes of idle large buffers: room for a few
+// pages of the largest archive.
+const maxIdleLarge = 32 << 20
+
+// idle holds the buffers free for reuse, by size class, and the large
+// ones (class -1).
 var idle struct {
-	mu    sync.Mutex
-	free  [maxBodyClass + 1][]*body
-	bytes int
+	mu         sync.Mutex
+	free       [maxBodyClass + 1][]*body
+	bytes      int
+	large      []*body
+	largeBytes int
 }
 
 // newBody returns an empty buffer with room for size bytes, held once
@@ -60,10 +70,35 @@ func newBody(size int) *body {
 		}
 		b.buf = b.buf[:0]
 	} else {
-		b = &body{buf: make([]byte, 0, size), class: -1}
+		b = takeLarge(size)
 	}
 	b.refs.Store(1)
 	return b
+}
+
+// takeLarge returns an idle large buffer that holds size bytes with at
+// most a quarter to spare (the smallest such), or a new one with an
+// eighth to spare.
+func takeLarge(size int) *body {
+	idle.mu.Lock()
+	best := -1
+	for i, b := range idle.large {
+		if c := cap(b.buf); c >= size && c <= size+size/4 && (best < 0 || c < cap(idle.large[best].buf)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := idle.large[best]
+		idle.large[best] = idle.large[len(idle.large)-1]
+		idle.large[len(idle.large)-1] = nil
+		idle.large = idle.large[:len(idle.large)-1]
+		idle.largeBytes -= cap(b.buf)
+		idle.mu.Unlock()
+		b.buf = b.buf[:0]
+		return b
+	}
+	idle.mu.Unlock()
+	return &body{buf: make([]byte, 0, size+size/8), class: -1}
 }
 
 // Write appends p, as a bytes.Buffer would (a body that grows past its
@@ -85,8 +120,18 @@ func (b *body) hold() { b.refs.Add(1) }
 // release lets go of one hold; the last gives b back to its pool. Nothing
 // may read b.buf after its holder released it.
 func (b *body) release() {
-	if b.refs.Add(-1) != 0 || b.class < 0 {
+	if b.refs.Add(-1) != 0 {
 		return
+	}
+	if b.class < 0 {
+		b.buf = b.buf[:0]
+		idle.mu.Lock()
+		defer idle.mu.Unlock()
+		if idle.largeBytes+cap(b.buf) <= maxIdleLarge {
+			idle.large = append(idle.large, b)
+			idle.largeBytes += cap(b.buf)
+		}
+		return // else the collector takes it
 	}
 	// Grown past its class, it fills a larger one (a buffer is always at
 	// least its class's size), unless it is now too large to pool.

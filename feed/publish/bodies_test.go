@@ -29,8 +29,9 @@ func TestBodyReuse(t *testing.T) {
 	c.release()
 }
 
-// A body grown past its class returns to the class it now fills; one too
-// large to pool is left to the collector.
+// A body grown past its class returns to the class it now fills; one
+// larger than the largest class is kept for a later large output it holds
+// with little to spare, never for a much smaller one.
 func TestBodyClasses(t *testing.T) {
 	b := newBody(100)
 	_, _ = b.Write(make([]byte, 50_000)) // grows from 4 KiB
@@ -41,9 +42,43 @@ func TestBodyClasses(t *testing.T) {
 		c.release()
 	}
 	big := newBody(3 << 20)
+	if cap(big.buf) < 3<<20 {
+		t.Fatalf("a large body has room for %d bytes, want 3 MiB", cap(big.buf))
+	}
+	_, _ = big.WriteString("an archive page")
 	big.release()
-	if c := newBody(3 << 20); c == big {
-		t.Error("a body larger than the largest class was pooled")
+	if c := newBody(2 << 20); c == big {
+		t.Error("a 3 MiB body was handed out for 2 MiB")
+		c.release()
+	}
+	c := newBody(3<<20 + 100)
+	if c != big {
+		t.Error("a released large body was not reused for an output it holds")
+	}
+	if len(c.buf) != 0 {
+		t.Errorf("a reused large body holds %q", c.buf)
+	}
+	c.release()
+	newBody(3 << 20) // empty the pool again for the other tests
+}
+
+// The idle large buffers kept stay within maxIdleLarge.
+func TestIdleLargeBodiesBounded(t *testing.T) {
+	var bs []*body
+	for range 2 * maxIdleLarge / (4 << 20) {
+		bs = append(bs, newBody(4<<20))
+	}
+	for _, b := range bs {
+		b.release()
+	}
+	idle.mu.Lock()
+	n, kept := idle.largeBytes, len(idle.large)
+	idle.mu.Unlock()
+	if n > maxIdleLarge || kept == 0 {
+		t.Errorf("idle large bodies: %d kept, %d bytes, want some and at most %d bytes", kept, n, maxIdleLarge)
+	}
+	for range kept {
+		newBody(4 << 20)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
@@ -188,13 +187,8 @@ func (r *renderer) readPack(ctx context.Context, d *manifest.Deltas) *trailer {
 // then its variants', by coding.
 func repHashes(o *manifest.Object) []string {
 	hashes := []string{o.Hash}
-	codings := make([]string, 0, len(o.Variants))
-	for c := range o.Variants {
-		codings = append(codings, c)
-	}
-	sort.Strings(codings)
-	for _, c := range codings {
-		hashes = append(hashes, o.Variants[c].Hash)
+	for _, v := range o.Variants { // in the order of their codings
+		hashes = append(hashes, v.Hash)
 	}
 	return hashes
 }

@@ -218,7 +218,7 @@ func TestDeltaPacks(t *testing.T) {
 			o := v.Objects[key]
 			want := []string{o.Hash}
 			for _, c := range []string{"br", "gzip"} {
-				if vr, ok := o.Variants[c]; ok {
+				if vr, ok := o.Variants.Get(c); ok {
 					want = append(want, vr.Hash)
 				}
 			}

@@ -68,8 +68,9 @@ func (b *Build) read(ctx context.Context, infos []store.Info, event bool, now ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var scratch []byte // this reader's items, until the cache has them
 			for i := range next {
-				f, err := b.fetch(ctx, infos[i], event, now, cache, short)
+				f, err := b.fetch(ctx, infos[i], event, now, cache, short, &scratch)
 				if err != nil {
 					failOnce.Do(func() { failure = err })
 					cancel()
@@ -100,7 +101,7 @@ feed:
 	return out, nil
 }
 
-func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items, short *shortlist) (*fetched, error) {
+func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.Time, cache *items, short *shortlist, scratch *[]byte) (*fetched, error) {
 	obj, err := b.get(ctx, in.Key)
 	if errors.Is(err, store.ErrNotFound) {
 		// Deleted since it was listed, or since the event: it is gone as
@@ -133,7 +134,12 @@ func (b *Build) fetch(ctx context.Context, in store.Info, event bool, now time.T
 	default:
 		f.facts = catalog.FactsOf(a)
 		if a.Visible(now) && (short == nil || short.enters(in.Key, f.facts)) {
-			items := feed.RenderItems(b.Site, a)
+			var items feed.Items
+			if cache == nil {
+				items = feed.RenderItems(b.Site, a) // kept with the document
+			} else {
+				items, *scratch = feed.RenderItemsInto(*scratch, b.Site, a) // copied or spilled by put
+			}
 			if testHookItems != nil {
 				testHookItems(in.Key, &items)
 			}

@@ -39,6 +39,8 @@ func newItems(limit int) *items {
 	return &items{mem: map[string]feed.Items{}, spans: map[string][3][2]int64{}, limit: limit}
 }
 
+// put keeps the items of key: a copy in memory, or written to the file;
+// it keeps no reference to it, whose bytes the caller may reuse.
 func (c *items) put(key string, it feed.Items) error {
 	n := len(it[0]) + len(it[1]) + len(it[2])
 	c.mu.Lock()
@@ -75,40 +77,38 @@ func (c *items) put(key string, it feed.Items) error {
 	}
 	c.spans[key] = span
 	c.mu.Unlock()
-	buf := make([]byte, 0, n)
-	buf = append(append(append(buf, it[0]...), it[1]...), it[2]...)
-	if _, err := file.WriteAt(buf, off); err != nil {
-		return fmt.Errorf("publish: items: %w", err)
+	for i, b := range it { // in place: put copies nothing it spills
+		if _, err := file.WriteAt(b, span[i][0]); err != nil {
+			return fmt.Errorf("publish: items: %w", err)
+		}
 	}
 	return nil
 }
 
-// get returns the items of key, or false when there are none. Items read
-// back from the file are in a pooled body, which get adds to *held: they
-// stay valid until the caller releases it.
-func (c *items) get(key string, held *[]*body) (feed.Items, bool, error) {
+// item returns the item of key in format i: its bytes when they are in
+// memory, else (spilled true) where they lie in the file, for readAt; ok
+// is false when key has no items.
+func (c *items) item(key string, i int) (b []byte, at, n int64, spilled, ok bool) {
 	c.mu.Lock()
-	it, ok := c.mem[key]
-	span, spilled := c.spans[key]
+	defer c.mu.Unlock()
+	if it, ok := c.mem[key]; ok {
+		return it[i], 0, 0, false, true
+	}
+	if span, ok := c.spans[key]; ok {
+		return nil, span[i][0], span[i][1], true, true
+	}
+	return nil, 0, 0, false, false
+}
+
+// readAt reads len(p) bytes of the file at off: a spilled item.
+func (c *items) readAt(p []byte, off int64) error {
+	c.mu.Lock()
 	file := c.file
 	c.mu.Unlock()
-	if ok || !spilled {
-		return it, ok, nil
+	if _, err := file.ReadAt(p, off); err != nil {
+		return fmt.Errorf("publish: items: %w", err)
 	}
-	// The three formats lie one after the other: one read.
-	n := int(span[0][1] + span[1][1] + span[2][1])
-	b := newBody(n)
-	*held = append(*held, b)
-	b.buf = b.buf[:n]
-	if _, err := file.ReadAt(b.buf, span[0][0]); err != nil {
-		return it, false, fmt.Errorf("publish: items: %w", err)
-	}
-	at := 0
-	for i, s := range span {
-		it[i] = b.buf[at : at+int(s[1]) : at+int(s[1])]
-		at += int(s[1])
-	}
-	return it, true, nil
+	return nil
 }
 
 // size returns how many bytes the items of key take in every format; for
@@ -255,8 +255,8 @@ func (o *outbox) addHeld(ctx context.Context, key string, body []byte, held *bod
 		vs, entry = o.variants(key, body, hash, cacheControl) // compressed here, by the caller's goroutine
 		objs = append(objs, vs...)
 		if last := o.lastEntry(ctx, key); last != nil {
-			for c, v := range last.Variants {
-				if _, ok := entry.Variants[c]; !ok {
+			for _, v := range last.Variants {
+				if _, ok := entry.Variants.Get(v.Coding); !ok {
 					stale = append(stale, v.Key)
 				}
 			}
@@ -552,7 +552,6 @@ type renderer struct {
 func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	b := r.b
 	var prev [3]map[string]prevItem
-	var frags [3][][]byte
 	var missing []catalog.Member
 	for _, m := range j.shown {
 		if r.items.has(m.Key) {
@@ -572,46 +571,28 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	if err := r.enter(ctx, missing); err != nil {
 		return err
 	}
-	var held []*body // the items read back, valid until the render ends
-	defer func() {
-		for _, b := range held {
-			b.release()
-		}
-	}()
-	for _, m := range j.shown {
-		it, ok, err := r.items.get(m.Key, &held)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if it, ok, err = r.entrants.get(m.Key, &held); err != nil {
-				return err
-			}
-		}
-		id := feed.ItemID(b.Site, &content.Article{ID: m.ID})
-		for i := range frags {
-			if ok {
-				frags[i] = append(frags[i], it[i])
-			} else {
-				frags[i] = append(frags[i], prev[i][id].body)
-			}
-		}
-	}
 	f := &feed.Feed{Name: j.f.Name, Kind: feed.Kind(j.f.Kind), Title: j.ref.Title, Site: b.Site, Updated: time.Unix(j.ref.Updated, 0).UTC(),
 		Prev: j.prev, Next: j.next}
-	pub := j.pub()
 	maxBytes := b.Site.MaxBytes
 	if j.page != nil {
 		f.Page = j.page.Name
 		maxBytes = 0 // an archive page holds its period whole
 	}
+	pub := j.pub()
 	var counts [3]int
 	for i, ext := range layout.Exts {
-		cut := budget(maxBytes, i, f, frags[i])
+		frags, held, err := r.fragments(j, i, &prev)
+		if err != nil {
+			return err
+		}
+		cut := budget(maxBytes, i, f, frags)
 		counts[i] = cut
-		buf := newBody(feed.Size(i, f, frags[i][:cut]))
-		err := r.output(ctx, j, i, ext, f, frags[i][:cut], buf, out)
+		buf := newBody(feed.Size(i, f, frags[:cut]))
+		err = r.output(ctx, j, i, ext, f, frags[:cut], buf, out)
 		buf.release()
+		if held != nil {
+			held.release()
+		}
 		if err != nil {
 			return err
 		}
@@ -629,16 +610,67 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	return nil
 }
 
-// weight is what rendering j holds at most, roughly: its items in every
-// format, and one output made of them. Items not in the build's cache
-// (those of documents not read, spliced from the published feed or read
-// now) weigh as much as the cache's average.
+// fragments returns the items of j's members in format i: from the
+// build's items or the entrants, else as published (prev). One format at
+// a time, so that a large archive page holds a third of its items; those
+// spilled to a file are read into one body of their exact size, held
+// (nil: none) until the caller releases it.
+func (r *renderer) fragments(j *job, i int, prev *[3]map[string]prevItem) ([][]byte, *body, error) {
+	type spilled struct {
+		from *items
+		n    int // index in frags
+		at   int64
+		size int64
+	}
+	frags := make([][]byte, len(j.shown))
+	var reads []spilled
+	total := 0
+	for n, m := range j.shown {
+		from := r.items
+		b, at, size, inFile, ok := from.item(m.Key, i)
+		if !ok {
+			from = r.entrants
+			b, at, size, inFile, ok = from.item(m.Key, i)
+		}
+		switch {
+		case inFile:
+			reads = append(reads, spilled{from, n, at, size})
+			total += int(size)
+		case ok:
+			frags[n] = b
+		default:
+			frags[n] = prev[i][feed.ItemID(r.b.Site, &content.Article{ID: m.ID})].body
+		}
+	}
+	if len(reads) == 0 {
+		return frags, nil, nil
+	}
+	held := newBody(total)
+	held.buf = held.buf[:total]
+	at := 0
+	for _, sp := range reads {
+		p := held.buf[at : at+int(sp.size) : at+int(sp.size)]
+		if err := sp.from.readAt(p, sp.at); err != nil {
+			held.release()
+			return nil, nil, err
+		}
+		frags[sp.n] = p
+		at += int(sp.size)
+	}
+	return frags, held, nil
+}
+
+// weight is what rendering j holds at most, roughly: its items in one
+// format (a third of them in every format) and the output made of them,
+// as large again. Items not in the build's cache (those of documents not
+// read, spliced from the published feed or read now) weigh as much as
+// the cache's average.
 func (r *renderer) weight(j *job) int64 {
 	var n int64
 	for _, m := range j.shown {
 		n += r.items.size(m.Key)
 	}
-	return n + n/3
+	return 2 * n / 3
 }
 
 // output writes feed f of job j in format i (extension ext), its items

@@ -220,11 +220,8 @@ func (o *outbox) variants(key string, body []byte, hash, cacheControl string) ([
 		if z == nil {
 			continue
 		}
-		v := manifest.Variant{Key: layout.VariantKey(key, c), Hash: store.Hash(z), Size: len(z)}
-		if e.Variants == nil {
-			e.Variants = map[string]manifest.Variant{}
-		}
-		e.Variants[c] = v
+		v := manifest.Variant{Coding: c, Key: layout.VariantKey(key, c), Hash: store.Hash(z), Size: len(z)}
+		e.Variants.Set(v)
 		objs = append(objs, &store.Object{Key: v.Key, Body: z, ContentType: e.Type, ContentEncoding: c,
 			CacheControl: e.CacheControl, Hash: v.Hash})
 	}
@@ -251,6 +248,7 @@ func (b *Build) writeManifest(ctx context.Context, out *outbox, pl *plan, now ti
 			return nil, wrap(err)
 		}
 	}
+	out.entries = nil // in the manifest now: not held twice while it is encoded
 	var gone []string
 	for _, key := range pl.orphans {
 		e, err := m.Remove(ctx, key)

@@ -189,7 +189,7 @@ func newObjects(entries map[string]*manifest.Object, last func(key string) *obje
 		for i, c := range codings {
 			r := &rep{key: key, hash: e.Hash, size: e.Size}
 			if c != "" {
-				v, ok := e.Variants[c]
+				v, ok := e.Variants.Get(c)
 				if !ok {
 					continue
 				}

@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/feedpub/feedpub/content/store"
@@ -72,9 +73,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		b.Progress = stderr
 	}
 	if *trace {
+		var mu sync.Mutex // the stages and the memory watch print to one writer
 		b.Trace = func(stage string, took time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
 			fmt.Fprintf(stdout, "stage %-20s %8.1f ms\n", stage, float64(took.Microseconds())/1000)
 		}
+		stop := traceMemory(func(line string) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(stdout, line)
+		})
+		defer stop()
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -211,16 +221,57 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
+// traceMemory prints, each time the memory the runtime holds from the
+// system grows past its last peak by a twentieth, how it is spent: what
+// a build's peak RSS is made of; stop ends the watch.
+func traceMemory(print func(string)) (stop func()) {
+	names := []string{"total", "heap/objects", "heap/unused", "heap/free", "heap/released", "heap/stacks", "metadata/other"}
+	sample := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		sample[i].Name = "/memory/classes/" + n + ":bytes"
+	}
+	start := time.Now()
+	var peak uint64
+	return watch(func() {
+		metrics.Read(sample)
+		held := sample[0].Value.Uint64() - sample[4].Value.Uint64() // released pages are not resident
+		if held <= peak+peak/20 {
+			return
+		}
+		peak = held
+		line := fmt.Sprintf("memory %6.1fs held %4d MiB:", time.Since(start).Seconds(), held>>20)
+		for i, n := range names[1:] {
+			line += fmt.Sprintf(" %s %d", n, sample[i+1].Value.Uint64()>>20)
+		}
+		print(line)
+	})
+}
+
 // peakProfile writes a heap profile to path each time the live heap
 // passes its last peak by a tenth, so that the file ends up describing the
 // build near its largest; stop ends the watch.
 func peakProfile(path string) (stop func()) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var peak uint64
+	return watch(func() {
+		metrics.Read(sample)
+		if live := sample[0].Value.Uint64(); live > peak+peak/10 {
+			peak = live
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}
+	})
+}
+
+// watch calls look every tenth of a second, from a goroutine of its own,
+// until stop.
+func watch(look func()) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var peak uint64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -228,14 +279,7 @@ func peakProfile(path string) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
-			}
-			metrics.Read(sample)
-			if live := sample[0].Value.Uint64(); live > peak+peak/10 {
-				peak = live
-				if f, err := os.Create(path); err == nil {
-					_ = pprof.WriteHeapProfile(f)
-					_ = f.Close()
-				}
+				look()
 			}
 		}
 	}()
