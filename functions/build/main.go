@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ops := fs.Bool("ops", false, "print the store operations the build made, by kind")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this file (for developers)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the build, taken near its peak, to this file (for developers)")
-	trace := fs.Bool("trace", false, "print how long each stage of the build took (for developers)")
+	trace := fs.Bool("trace", false, "print how long each stage of the build took, and what its memory is made of at each new peak (for developers)")
 	allow := fs.Bool("allow-retraction", false, "publish even when the build takes more than 20% of the visible articles out of the feeds")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
