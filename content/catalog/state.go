@@ -31,10 +31,9 @@ type State struct {
 	before  int    // articles visible by the head as read, whatever its version
 	lists   string // hash of the lists as read or last written
 
-	mu      sync.Mutex
-	shards  map[string][]*shard // by family; nil entries not loaded yet
-	marked  int                 // entries marked changed since the last commit
-	unnamed bool                // too many to name: every dirty shard is written whole
+	mu     sync.Mutex
+	shards map[string][]*shard // by family; nil entries not loaded yet
+	marked int                 // entries marked changed since the last commit
 }
 
 type shard struct {
@@ -165,11 +164,11 @@ func newShard() *shard {
 // from-scratch build of 100,000 articles kept 9 MB of names otherwise.
 func (s *State) mark(sh *shard, name string) {
 	sh.dirty = true
-	if s.unnamed {
-		return
-	}
-	if s.marked++; s.marked > maxMarked {
-		s.unnamed = true
+	s.marked++
+	switch {
+	case s.marked <= maxMarked:
+		sh.changed[name] = true
+	case s.marked == maxMarked+1: // dirty with none named: written whole
 		for _, shards := range s.shards {
 			for _, sh := range shards {
 				if sh != nil {
@@ -177,9 +176,7 @@ func (s *State) mark(sh *shard, name string) {
 				}
 			}
 		}
-		return
 	}
-	sh.changed[name] = true
 }
 
 // maxMarked is the most changed entries a journal could hold.
@@ -257,10 +254,6 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 // store one after another, one round trip per shard; a build that knows
 // what it will look up asks for it all at once.
 func (s *State) Prefetch(ctx context.Context, names map[string][]string) error {
-	type ref struct {
-		fam string
-		i   int
-	}
 	var refs []ref
 	seen := map[ref]bool{}
 	s.mu.Lock()
@@ -275,8 +268,19 @@ func (s *State) Prefetch(ctx context.Context, names map[string][]string) error {
 		}
 	}
 	s.mu.Unlock()
+	return s.loadShards(ctx, refs, workers)
+}
+
+// ref names one shard.
+type ref struct {
+	fam string
+	i   int
+}
+
+// loadShards reads the shards refs names, limit at a time.
+func (s *State) loadShards(ctx context.Context, refs []ref, limit int) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
+	g.SetLimit(limit)
 	for _, r := range refs {
 		g.Go(func() error {
 			_, err := s.shard(gctx, r.fam, r.i)
@@ -376,15 +380,11 @@ type idEntry struct {
 // what a build that lists the whole corpus needs to compare the listing
 // with. The other families are read as they are used.
 func (s *State) LoadAll(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * workers)
-	for i := range s.count(FamilyDocs) {
-		g.Go(func() error {
-			_, err := s.shard(gctx, FamilyDocs, i)
-			return err
-		})
+	refs := make([]ref, s.count(FamilyDocs))
+	for i := range refs {
+		refs[i] = ref{FamilyDocs, i}
 	}
-	return g.Wait()
+	return s.loadShards(ctx, refs, 2*workers)
 }
 
 // Doc returns what the catalog knows of the document at key, or nil.
@@ -788,9 +788,6 @@ func (s *State) delta() (d Delta, whole bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d = Delta{Docs: map[string]*Doc{}, IDs: map[string][]string{}, Feeds: map[string]*Feed{}}
-	if s.unnamed {
-		return d, true
-	}
 	for _, fam := range families {
 		if fam == FamilyPages { // never journaled
 			continue
@@ -826,7 +823,7 @@ func (s *State) commitHead(ctx context.Context, head *Head) error {
 		return err
 	}
 	s.Head, s.version = *head, version
-	s.marked, s.unnamed = 0, false
+	s.marked = 0
 	for _, fam := range families {
 		for _, sh := range s.shards[fam] {
 			if sh != nil {

@@ -163,13 +163,25 @@ func (vs *Variants) Set(v Variant) {
 	sort.Slice(*vs, func(i, j int) bool { return (*vs)[i].Coding < (*vs)[j].Coding })
 }
 
-// MarshalJSON writes vs as an object keyed by coding, as a map would.
+// MarshalJSON writes vs as an object keyed by coding, in the order of
+// the codings' names, as encoding/json writes a map.
 func (vs Variants) MarshalJSON() ([]byte, error) {
-	m := make(map[string]Variant, len(vs))
-	for _, v := range vs {
-		m[v.Coding] = v
+	b := []byte{'{'}
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c, err := json.Marshal(v.Coding)
+		if err != nil {
+			return nil, err
+		}
+		e, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, c...), ':'), e...)
 	}
-	return json.Marshal(m)
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON reads an object keyed by coding.
