@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -597,4 +598,74 @@ func TestPrefetch(t *testing.T) {
 			t.Errorf("a lookup not prefetched read %d objects, want at most 1", got)
 		}
 	})
+}
+
+// A sealed shard is committed as it would have been unsealed, byte for
+// byte, and a lookup after the seal sees (and may change) its entries.
+func TestSealedShards(t *testing.T) {
+	ctx, now := context.Background(), time.Now()
+	sealed, plain := store.NewFolder(t.TempDir()), store.NewFolder(t.TempDir())
+	s, p := filled(t, sealed), filled(t, plain)
+	for _, st := range []*catalog.State{s, p} {
+		// More changes than a journal holds: the shards are written whole.
+		for i := range catalog.MaxJournal / 8 {
+			d, _ := st.Doc(ctx, fmt.Sprintf("%03d.json", i%40))
+			if err := st.SetDoc(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Seal(catalog.FamilyDocs, catalog.FamilyIDs); err != nil {
+		t.Fatal(err)
+	}
+	if n := catalog.SealedShards(s, catalog.FamilyDocs); n != s.Head.Shards {
+		t.Fatalf("%d of %d document shards sealed", n, s.Head.Shards)
+	}
+	if n := catalog.SealedShards(s, catalog.FamilyFeeds); n != 0 {
+		t.Fatalf("%d feed shards sealed, want none (not asked)", n)
+	}
+	n := 0
+	if err := s.Docs(func(*catalog.Doc) { n++ }); err != nil || n != 40 {
+		t.Fatalf("Docs after the seal: %d documents, %v; want 40", n, err)
+	}
+	if err := s.Seal(catalog.FamilyDocs, catalog.FamilyIDs); err != nil { // sealed again
+		t.Fatal(err)
+	}
+	for _, st := range []*catalog.State{s, p} {
+		d, err := st.Doc(ctx, "005.json")
+		if err != nil || d == nil || d.Size != 5 {
+			t.Fatalf("005.json: got %+v, %v", d, err)
+		}
+		d.Size = 555
+		if err := st.SetDoc(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if ks, err := st.Keys(ctx, "id3"); err != nil || len(ks) != 6 {
+			t.Fatalf("Keys(id3): %v, %v", ks, err)
+		}
+	}
+	if err := s.Seal(catalog.FamilyDocs, catalog.FamilyIDs); err != nil {
+		t.Fatal(err)
+	}
+	claimAndCommit(t, s, now, true)
+	claimAndCommit(t, p, now, true)
+	for _, fam := range []string{catalog.FamilyDocs, catalog.FamilyIDs} {
+		for i, slot := range s.Head.Slots[fam] {
+			if slot != p.Head.Slots[fam][i] {
+				t.Fatalf("%s shard %d: slot %d, unsealed %d", fam, i, slot, p.Head.Slots[fam][i])
+			}
+			if slot < 0 {
+				continue
+			}
+			key := dir + catalog.ShardKey(fam, i, slot)
+			a, errA := sealed.Get(ctx, key)
+			b, errB := plain.Get(ctx, key)
+			if errA != nil || errB != nil || !bytes.Equal(a.Body, b.Body) {
+				t.Errorf("%s: sealed and unsealed commits differ (%v, %v)", key, errA, errB)
+			}
+		}
+	}
+	if d, _ := open(t, sealed).Doc(ctx, "005.json"); d == nil || d.Size != 555 {
+		t.Errorf("005.json changed after the seal, read back: %+v", d)
+	}
 }

@@ -250,6 +250,11 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Rendering reads no document's facts: those the commit writes whole
+	// wait for it encoded.
+	if err := st.Seal(catalog.FamilyDocs, catalog.FamilyIDs); err != nil {
+		return nil, wrap(err)
+	}
 	b.watch.lap("plan")
 	rep := b.report(st, now, mode, len(docs))
 	rep.Articles.Retracted = ap.retracted()

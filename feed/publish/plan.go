@@ -346,7 +346,7 @@ func (b *Build) refill(ctx context.Context, st *catalog.State, ap *apply, names 
 			return wrap(err)
 		}
 	}
-	st.Docs(func(d *catalog.Doc) {
+	return wrap(st.Docs(func(d *catalog.Doc) {
 		if d.Role != catalog.RolePublished {
 			return
 		}
@@ -356,8 +356,7 @@ func (b *Build) refill(ctx context.Context, st *catalog.State, ap *apply, names 
 				f.Count++
 			}
 		}
-	})
-	return nil
+	}))
 }
 
 // budget is how many of items fit feed f in format i within maxBytes (0:

@@ -84,12 +84,12 @@ func (b *Build) scan(ctx context.Context, st *catalog.State, mode string) (*scan
 			}
 		}
 	}
-	st.Docs(func(d *catalog.Doc) {
+	err = st.Docs(func(d *catalog.Doc) {
 		if !present[d.Key] {
 			sc.removed = append(sc.removed, d.Key)
 		}
 	})
-	return sc, nil
+	return sc, wrap(err)
 }
 
 // same reports whether the listing shows the document the catalog has.
