@@ -233,37 +233,25 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 func (sh *shard) decode(fam, key string, stored []byte) error {
 	switch fam {
 	case FamilyDocs:
-		docs, err := decodeShard[*Doc](key, stored)
-		if err != nil {
-			return err
-		}
-		for _, d := range docs {
-			sh.docs[d.Key] = d
-		}
+		return fill(key, stored, func(d *Doc) { sh.docs[d.Key] = d })
 	case FamilyIDs:
-		ids, err := decodeShard[idEntry](key, stored)
-		if err != nil {
-			return err
-		}
-		for _, e := range ids {
-			sh.ids[e.ID] = e.Keys
-		}
+		return fill(key, stored, func(e idEntry) { sh.ids[e.ID] = e.Keys })
 	case FamilyFeeds:
-		feeds, err := decodeShard[*Feed](key, stored)
-		if err != nil {
-			return err
-		}
-		for _, f := range feeds {
-			sh.feeds[f.Name] = f
-		}
+		return fill(key, stored, func(f *Feed) { sh.feeds[f.Name] = f })
 	case FamilyPages:
-		pages, err := decodeShard[*Page](key, stored)
-		if err != nil {
-			return err
-		}
-		for _, p := range pages {
-			sh.pages[PageKey(p.Feed, p.Name)] = p
-		}
+		return fill(key, stored, func(p *Page) { sh.pages[PageKey(p.Feed, p.Name)] = p })
+	}
+	return nil
+}
+
+// fill decodes the entries of one shard and hands each to put.
+func fill[T any](key string, stored []byte, put func(T)) error {
+	entries, err := decodeShard[T](key, stored)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		put(e)
 	}
 	return nil
 }
