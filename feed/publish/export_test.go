@@ -28,3 +28,15 @@ func BreakItems(t interface{ Cleanup(func()) }, change func(key string, items *f
 	testHookItems = change
 	t.Cleanup(func() { testHookItems = nil })
 }
+
+// SpillItems makes every build keep no items in memory, so that all go to
+// the spill file, and, with perFormat, read them one format at a time,
+// until the test ends.
+func SpillItems(t interface{ Cleanup(func()) }, perFormat bool) {
+	mem, together := memItems, togetherBelow
+	memItems = 0
+	if perFormat {
+		togetherBelow = 0
+	}
+	t.Cleanup(func() { memItems, togetherBelow = mem, together })
+}

@@ -995,3 +995,43 @@ func TestRunTracesItsStages(t *testing.T) {
 		t.Errorf("the stages took %v, more than the build's %v", total, elapsed)
 	}
 }
+
+// Items held in memory, spilled to the file and read in every format at
+// once, or spilled and read one format at a time: the same outputs, byte
+// for byte, with full-text bodies in several scripts.
+func TestRunSpilledItemsSameOutputs(t *testing.T) {
+	site := loadSite(t)
+	articles := t.TempDir()
+	for i := range 80 {
+		body := strings.Repeat(fmt.Sprintf("<p>第%d段 — paragraph %d of <em>%s</em> &amp; more.</p>", i, i, []string{"東京", "Zürich", "القاهرة"}[i%3]), 3+i%20)
+		d := article(fmt.Sprintf("s%02d", i), fmt.Sprintf("2024-01-%02dT10:%02d:00Z", 1+i%28, i%60)).
+			with("content_html", body).
+			with("categories", []string{[]string{"News", "Sport", "Tech"}[i%3]}).
+			with("tags", []string{fmt.Sprintf("t%d", i%5), "all"})
+		writeDocs(t, articles, d)
+	}
+	run := func(name string) map[string][]byte {
+		out := t.TempDir()
+		b := &publish.Build{Site: site, Articles: store.NewFolder(articles), Out: store.NewFolder(out), Now: day}
+		if _, err := b.Run(context.Background()); err != nil {
+			t.Fatalf("%s: Run: %v", name, err)
+		}
+		return outputs(t, out)
+	}
+	want := run("in memory")
+	for _, perFormat := range []bool{false, true} {
+		name := fmt.Sprintf("spilled, one format at a time %v", perFormat)
+		t.Run(name, func(t *testing.T) {
+			publish.SpillItems(t, perFormat)
+			got := run(name)
+			if g, w := sorted(keysOf(got)), sorted(keysOf(want)); !slices.Equal(g, w) {
+				t.Fatalf("files %v, want %v", g, w)
+			}
+			for key, body := range want {
+				if !bytes.Equal(got[key], body) {
+					t.Errorf("%s differs from the in-memory build's", key)
+				}
+			}
+		})
+	}
+}

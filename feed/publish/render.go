@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -20,134 +19,6 @@ import (
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/manifest"
 )
-
-// items keeps the rendered items of the documents a build read, by key:
-// in memory up to a size, then in a temporary file, so that a build of
-// the whole corpus holds the items of every article without holding their
-// bytes.
-type items struct {
-	mu    sync.Mutex
-	mem   map[string]feed.Items
-	inMem int
-	limit int // bytes kept in memory
-	file  *os.File
-	off   int64
-	spans map[string][3][2]int64 // offset and length of each format's item
-}
-
-func newItems(limit int) *items {
-	return &items{mem: map[string]feed.Items{}, spans: map[string][3][2]int64{}, limit: limit}
-}
-
-// put keeps the items of key: a copy in memory, or written to the file;
-// it keeps no reference to it, whose bytes the caller may reuse.
-func (c *items) put(key string, it feed.Items) error {
-	n := len(it[0]) + len(it[1]) + len(it[2])
-	c.mu.Lock()
-	if c.inMem+n <= c.limit {
-		// One allocation of the exact size: the renderer's buffers have room to spare.
-		buf := make([]byte, 0, n)
-		for i, b := range it {
-			buf = append(buf, b...)
-			it[i] = buf[len(buf)-len(b):]
-		}
-		c.mem[key] = it
-		c.inMem += n
-		c.mu.Unlock()
-		return nil
-	}
-	if c.file == nil {
-		f, err := os.CreateTemp("", "feedpub-items-")
-		if err != nil {
-			c.mu.Unlock()
-			return fmt.Errorf("publish: items: %w", err)
-		}
-		_ = os.Remove(f.Name()) // gone when closed, or when the process ends
-		c.file = f
-	}
-	// Space is taken under the lock, written outside it: readers ask for
-	// a key only once the read stage, which puts them all, has ended.
-	off, file := c.off, c.file
-	c.off += int64(n)
-	var span [3][2]int64
-	at := off
-	for i, b := range it {
-		span[i] = [2]int64{at, int64(len(b))}
-		at += int64(len(b))
-	}
-	c.spans[key] = span
-	c.mu.Unlock()
-	for i, b := range it { // in place: put copies nothing it spills
-		if _, err := file.WriteAt(b, span[i][0]); err != nil {
-			return fmt.Errorf("publish: items: %w", err)
-		}
-	}
-	return nil
-}
-
-// item returns the item of key in format i: its bytes when they are in
-// memory, else (spilled true) where they lie in the file, for readAt; ok
-// is false when key has no items.
-func (c *items) item(key string, i int) (b []byte, at, n int64, spilled, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if it, ok := c.mem[key]; ok {
-		return it[i], 0, 0, false, true
-	}
-	if span, ok := c.spans[key]; ok {
-		return nil, span[i][0], span[i][1], true, true
-	}
-	return nil, 0, 0, false, false
-}
-
-// readAt reads len(p) bytes of the file at off: a spilled item.
-func (c *items) readAt(p []byte, off int64) error {
-	c.mu.Lock()
-	file := c.file
-	c.mu.Unlock()
-	if _, err := file.ReadAt(p, off); err != nil {
-		return fmt.Errorf("publish: items: %w", err)
-	}
-	return nil
-}
-
-// size returns how many bytes the items of key take in every format; for
-// a key without items, the average of those it has (4 KiB when none).
-func (c *items) size(key string) int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if it, ok := c.mem[key]; ok {
-		return int64(len(it[0]) + len(it[1]) + len(it[2]))
-	}
-	if s, ok := c.spans[key]; ok {
-		return s[0][1] + s[1][1] + s[2][1]
-	}
-	if n := len(c.mem) + len(c.spans); n > 0 {
-		return (int64(c.inMem) + c.off) / int64(n)
-	}
-	return 4 << 10
-}
-
-func (c *items) has(key string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.mem[key]
-	_, spilled := c.spans[key]
-	return ok || spilled
-}
-
-func (c *items) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.file != nil {
-		_ = c.file.Close()
-		c.file = nil
-	}
-	c.mem, c.spans = nil, nil
-}
-
-// memItems is how many bytes of items a build keeps in memory.
-const memItems = 4 << 20
 
 // outbox writes outputs a batch at a time when the store can (one sync for
 // many files), one at a time otherwise.
@@ -605,15 +476,31 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	}
 	pub := j.pub()
 	var counts [3]int
-	for i, ext := range layout.Exts {
-		frags, held, err := r.fragments(j, i, &prev)
+	var every [3][][]byte // the items in every format, when read at once
+	together := r.together(j)
+	if together {
+		frags, held, err := r.fragments(j, everyFormat, &prev)
 		if err != nil {
 			return err
+		}
+		if held != nil {
+			defer held.release()
+		}
+		every = frags
+	}
+	for i, ext := range layout.Exts {
+		frags, held := every[i], (*body)(nil)
+		if !together {
+			some, h, err := r.fragments(j, []int{i}, &prev)
+			if err != nil {
+				return err
+			}
+			frags, held = some[i], h
 		}
 		cut := budget(maxBytes, i, f, frags)
 		counts[i] = cut
 		buf := newBody(feed.Size(i, f, frags[:cut]))
-		err = r.output(ctx, j, i, ext, f, frags[:cut], buf, out)
+		err := r.output(ctx, j, i, ext, f, frags[:cut], buf, out)
 		buf.release()
 		if held != nil {
 			held.release()
@@ -635,36 +522,61 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	return nil
 }
 
-// fragments returns the items of j's members in format i: from the
-// build's items or the entrants, else as published (prev). One format at
-// a time, so that a large archive page holds a third of its items; those
-// spilled to a file are read into one body of their exact size, held
-// (nil: none) until the caller releases it.
-func (r *renderer) fragments(j *job, i int, prev *[3]map[string]prevItem) ([][]byte, *body, error) {
+// everyFormat is every format's index, in layout.Exts order.
+var everyFormat = []int{0, 1, 2}
+
+// togetherBelow is the size of a job's items in every format up to which
+// they are read in every format at once: a spilled article's three items
+// are compressed together, and read one format at a time they are decoded
+// three times. A feed's job (its newest items: 50 full-text items are
+// ~850 KB) is read at once; a large archive page one format at a time, so
+// that it holds a third of its items. (A variable: tests read every job
+// one format at a time with 0.)
+var togetherBelow int64 = 2 << 20
+
+// together reports whether j's items are read in every format at once.
+func (r *renderer) together(j *job) bool {
+	return r.itemBytes(j) <= togetherBelow
+}
+
+// fragments returns the items of j's members in the formats want (the
+// others are nil): from the build's items or the entrants, else as
+// published (prev). Those spilled to a file are read into one body of
+// their exact size, held (nil: none) until the caller releases it.
+func (r *renderer) fragments(j *job, want []int, prev *[3]map[string]prevItem) ([3][][]byte, *body, error) {
 	type spilled struct {
 		from *items
-		n    int // index in frags
-		at   int64
-		size int64
+		n    int // index in j.shown
+		sp   span
 	}
-	frags := make([][]byte, len(j.shown))
+	var frags [3][][]byte
+	for _, i := range want {
+		frags[i] = make([][]byte, len(j.shown))
+	}
 	var reads []spilled
 	total := 0
 	for n, m := range j.shown {
 		from := r.items
-		b, at, size, inFile, ok := from.item(m.Key, i)
+		it, sp, inFile, ok := from.get(m.Key)
 		if !ok {
 			from = r.entrants
-			b, at, size, inFile, ok = from.item(m.Key, i)
+			it, sp, inFile, ok = from.get(m.Key)
 		}
 		switch {
 		case inFile:
-			reads = append(reads, spilled{from, n, at, size})
-			total += int(size)
+			reads = append(reads, spilled{from, n, sp})
+			for _, i := range want {
+				total += sp.size[i]
+			}
 		case ok:
-			frags[n] = b
+			for _, i := range want {
+				frags[i][n] = it[i]
+			}
 		default:
-			frags[n] = prev[i][feed.ItemID(r.b.Site, &content.Article{ID: m.ID})].body
+			id := feed.ItemID(r.b.Site, &content.Article{ID: m.ID})
+			for _, i := range want {
+				frags[i][n] = prev[i][id].body
+			}
 		}
 	}
 	if len(reads) == 0 {
@@ -673,27 +585,59 @@ func (r *renderer) fragments(j *job, i int, prev *[3]map[string]prevItem) ([][]b
 	held := newBody(total)
 	held.buf = held.buf[:total]
 	at := 0
-	for _, sp := range reads {
-		p := held.buf[at : at+int(sp.size) : at+int(sp.size)]
-		if err := sp.from.readAt(p, sp.at); err != nil {
-			held.release()
-			return nil, nil, err
+	var scratch *[]byte // one member's items in every format, when some are wanted
+	if len(want) < len(layout.Exts) {
+		scratch = spillBuffers.Get().(*[]byte)
+		defer spillBuffers.Put(scratch)
+	}
+	for _, s := range reads {
+		if scratch == nil { // every format: decoded in place
+			p := held.buf[at : at+s.sp.len() : at+s.sp.len()]
+			if err := s.from.read(p, s.sp); err != nil {
+				held.release()
+				return frags, nil, err
+			}
+			for _, i := range want {
+				off, n := s.sp.offset(i), s.sp.size[i]
+				frags[i][s.n] = p[off : off+n : off+n]
+			}
+			at += len(p)
+			continue
 		}
-		frags[sp.n] = p
-		at += int(sp.size)
+		*scratch = grow(*scratch, s.sp.len())
+		if err := s.from.read(*scratch, s.sp); err != nil {
+			held.release()
+			return frags, nil, err
+		}
+		for _, i := range want {
+			off, n := s.sp.offset(i), s.sp.size[i]
+			p := held.buf[at : at+n : at+n]
+			copy(p, (*scratch)[off:off+n])
+			frags[i][s.n] = p
+			at += n
+		}
 	}
 	return frags, held, nil
 }
 
-// weight is what rendering j holds at most, roughly: its items in one
-// format (a third of them in every format) and the output made of them,
-// as large again. Items not in the build's cache (those of documents not
-// read, spliced from the published feed or read now) weigh as much as
-// the cache's average.
-func (r *renderer) weight(j *job) int64 {
+// itemBytes is the size of j's items in every format. Items not in the
+// build's cache (those of documents not read, spliced from the published
+// feed or read now) weigh as much as the cache's average.
+func (r *renderer) itemBytes(j *job) int64 {
 	var n int64
 	for _, m := range j.shown {
 		n += r.items.size(m.Key)
+	}
+	return n
+}
+
+// weight is what rendering j holds at most, roughly: its items (in every
+// format when read together, else in one: a third of them) and the
+// output made of them, a third of them again.
+func (r *renderer) weight(j *job) int64 {
+	n := r.itemBytes(j)
+	if n <= togetherBelow {
+		return 4 * n / 3
 	}
 	return 2 * n / 3
 }
