@@ -33,6 +33,11 @@ func atomHead(w *writer, f *Feed) {
 	w.str(`/><link rel="alternate" type="text/html"`)
 	w.attrs("href", s.URL)
 	w.str("/>")
+	if u := f.PreviewURL(); u != "" {
+		w.str(`<link rel="related" type="text/html"`)
+		w.attrs("href", u)
+		w.str("/>")
+	}
 	if f.Page != "" {
 		w.str("<fh:archive/>")
 	}

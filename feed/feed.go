@@ -78,6 +78,17 @@ func (f *Feed) PageURL(page, ext string) string {
 	return layout.ArchiveURL(f.Site.BaseURL, f.Name, page, ext)
 }
 
+// PreviewURL is the URL of the feed's HTML preview page, for people, or ""
+// on archive pages and when the site has no previews. The feeds link it as
+// "related": RFC 4287 allows one alternate link of a type, and that one is
+// the site's.
+func (f *Feed) PreviewURL() string {
+	if f.Page != "" || !f.Site.HasPreviews() {
+		return ""
+	}
+	return layout.PreviewURL(f.Site.BaseURL, f.Name)
+}
+
 // archiveLinks calls link for each RFC 5005 link of f's document in format
 // ext: current (an archive page's subscription feed), prev-archive and
 // next-archive.

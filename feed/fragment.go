@@ -12,7 +12,7 @@ import (
 // RendererVersion names the bytes the renderers write. Change it with any
 // change to what they write: a build that finds another version in its
 // catalog renders every feed again instead of splicing items it kept.
-const RendererVersion = "2026-12-02.1"
+const RendererVersion = "2026-12-03.1"
 
 // A feed document is its envelope (head and tail) around its items, each
 // written the same way whichever feed holds it: an item depends on the

@@ -39,6 +39,14 @@ func jsonHead(w *writer, f *Feed) {
 		}
 		w.char(']')
 	}
+	if u := f.PreviewURL(); u != "" {
+		// JSON Feed 1.1 has no field for a page about the feed (home_page_url
+		// is the site's): an extension object, which readers that do not
+		// know it ignore, as the spec says they must.
+		w.str(`,"_feedpub":{"about":"` + GeneratorURI + `","preview_url":`)
+		w.jsonString(u)
+		w.char('}')
+	}
 	w.str(`,"authors":[`)
 	jsonAuthor(w, s.Author)
 	w.str(`],"items":[`)

@@ -32,6 +32,11 @@ func rssHead(w *writer, f *Feed) {
 	w.str(`<atom:link rel="self" type="application/rss+xml"`)
 	w.attrs("href", f.SelfURL("rss"))
 	w.str("/>")
+	if u := f.PreviewURL(); u != "" { // the page for people, as in Atom
+		w.str(`<atom:link rel="related" type="text/html"`)
+		w.attrs("href", u)
+		w.str("/>")
+	}
 	if f.Page != "" { // RFC 5005 §4, in RSS as its Appendix B shows
 		w.str("<fh:archive/>")
 	}

@@ -1,7 +1,11 @@
 package publish_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,5 +81,108 @@ func TestPreviewPages(t *testing.T) {
 	}
 	if !slices.Contains(rep.Written, layout.StyleSheet) || !slices.Contains(rep.Written, layout.PreviewKey("index")) {
 		t.Errorf("the first build's report does not name the assets and previews it wrote: %v", rep.Written)
+	}
+}
+
+// previewLinks returns the preview page a feed document links, read by
+// encoding/xml or encoding/json: the Atom or RSS channel's atom:link
+// rel="related" of type text/html, or the JSON Feed's _feedpub extension.
+// It fails the test for a document that links more than one.
+func previewLinks(t *testing.T, key string, body []byte) string {
+	t.Helper()
+	var hrefs []string
+	switch path.Ext(key) {
+	case ".json":
+		var doc struct {
+			Ext *struct {
+				About   string `json:"about"`
+				Preview string `json:"preview_url"`
+			} `json:"_feedpub"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if doc.Ext != nil {
+			if doc.Ext.About == "" {
+				t.Errorf("%s: the _feedpub extension has no about URL", key)
+			}
+			hrefs = append(hrefs, doc.Ext.Preview)
+		}
+	case ".rss", ".atom":
+		type link struct {
+			Rel  string `xml:"rel,attr"`
+			Type string `xml:"type,attr"`
+			Href string `xml:"href,attr"`
+		}
+		var doc struct {
+			Links   []link `xml:"http://www.w3.org/2005/Atom link"`
+			Channel struct {
+				Links []link `xml:"http://www.w3.org/2005/Atom link"`
+			} `xml:"channel"`
+		}
+		dec := xml.NewDecoder(bytes.NewReader(body))
+		dec.Strict = true
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		for _, l := range append(doc.Links, doc.Channel.Links...) {
+			if l.Rel == "related" && l.Type == "text/html" {
+				hrefs = append(hrefs, l.Href)
+			}
+		}
+	default:
+		t.Fatalf("%s: not a feed", key)
+	}
+	if len(hrefs) > 1 {
+		t.Errorf("%s links %d preview pages: %q", key, len(hrefs), hrefs)
+	}
+	if len(hrefs) == 0 {
+		return ""
+	}
+	return hrefs[0]
+}
+
+// TestFeedsLinkTheirPreview checks that every subscription feed, in every
+// format, links its own preview page, and that the page it links is
+// published; archive pages link none (their rel="current" leads to the
+// feed), and neither does any feed of a site without previews.
+func TestFeedsLinkTheirPreview(t *testing.T) {
+	site := loadSite(t)
+	site.Limit = 1 // every feed of two articles gets an archive page
+	articles := t.TempDir()
+	writeDocs(t, articles,
+		article("a", "2024-04-01T10:00:00Z").with("categories", []string{"热点"}),
+		article("b", "2024-04-02T10:00:00Z").with("categories", []string{"热点"}))
+	for _, previews := range []bool{true, false} {
+		site.Previews = &previews
+		out := t.TempDir()
+		rep := build(t, site, articles, out, day)
+		files := outputs(t, out)
+		feeds, archives := 0, 0
+		for key, body := range files {
+			name, _, isFeed := layout.FeedName(key)
+			switch {
+			case isFeed:
+				feeds++
+				want := ""
+				if previews {
+					want = layout.PreviewURL(site.BaseURL, name)
+					if _, ok := files[layout.PreviewKey(name)]; !ok {
+						t.Errorf("%s links %s, which is not published", key, want)
+					}
+				}
+				if got := previewLinks(t, key, body); got != want {
+					t.Errorf("previews %v: %s links preview %q, want %q", previews, key, got, want)
+				}
+			case strings.HasPrefix(key, layout.ArchiveDir) && slices.Contains(layout.Exts[:], strings.TrimPrefix(path.Ext(key), ".")):
+				archives++
+				if got := previewLinks(t, key, body); got != "" {
+					t.Errorf("archive page %s links preview %q, want none", key, got)
+				}
+			}
+		}
+		if feeds != 3*len(rep.Feeds) || archives == 0 {
+			t.Fatalf("previews %v: checked %d feed documents of %d feeds and %d archive pages", previews, feeds, len(rep.Feeds), archives)
+		}
 	}
 }
