@@ -126,6 +126,7 @@ bench: tools deps
 	bash bench/coldstart.sh
 	bash bench/serve.sh
 	bash bench/gate.sh
+	bash bench/fanout.sh
 
 # The Go vulnerability database cannot be reached from every machine, so
 # govulncheck may not run: every dependency stays on its newest patch

@@ -63,6 +63,7 @@ func TestMain(m *testing.M) {
 // function is one bootstrap running under the emulator.
 type function struct {
 	url string
+	cmd *exec.Cmd // the emulator
 	mu  sync.Mutex
 	log bytes.Buffer
 }
@@ -82,7 +83,7 @@ func (f *function) logs() string {
 // startFunction runs bootstrap under aws-lambda-rie with env added to this
 // process's environment. Both emulator addresses are set: their defaults
 // clash with each other and with other tests.
-func startFunction(t *testing.T, bootstrap string, env []string) *function {
+func startFunction(t testing.TB, bootstrap string, env []string) *function {
 	t.Helper()
 	rie := s3test.Binary(t, "aws-lambda-rie")
 	addr := "127.0.0.1:" + s3test.FreePort(t)
@@ -94,6 +95,7 @@ func startFunction(t *testing.T, bootstrap string, env []string) *function {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start emulator: %v", err)
 	}
+	f.cmd = cmd
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -121,7 +123,7 @@ func cleanEnv() []string {
 // invoke posts an event and returns the raw answer: the handler's JSON, an
 // {"errorMessage":…} document for a handler error, or a streamed Function URL
 // response.
-func (f *function) invoke(t *testing.T, event []byte) []byte {
+func (f *function) invoke(t testing.TB, event []byte) []byte {
 	t.Helper()
 	resp, err := http.Post(f.url, "application/json", bytes.NewReader(event))
 	if err != nil {

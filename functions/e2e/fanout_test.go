@@ -27,7 +27,7 @@ import (
 
 // startSQS runs local-aws-sqs (installed by make tools into .tools/node) on
 // loopback and returns its endpoint.
-func startSQS(t *testing.T) string {
+func startSQS(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -79,16 +79,9 @@ func startSQS(t *testing.T) string {
 // writes the pages and commits. It publishes what one invocation
 // publishes, from scratch and after changes.
 func TestFanOutEqualsOneInvocation(t *testing.T) {
-	endpoint := startSQS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	q := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("feedpub-fanout")})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	queue := aws.ToString(created.QueueUrl)
+	endpoint, q, queue := startQueue(t)
 
 	srv := s3test.Start(t)
 	client := srv.Client()
@@ -112,45 +105,7 @@ func TestFanOutEqualsOneInvocation(t *testing.T) {
 	coordinator := startFunction(t, bootstraps["build"], env)
 	workers := []*function{startFunction(t, bootstraps["build"], env), startFunction(t, bootstraps["build"], env)}
 
-	// The event source mapping: receive, invoke a worker with the batch,
-	// delete what it did not report failed.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	handled := 0
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for n := 0; ctx.Err() == nil; n++ {
-			got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 2, WaitTimeSeconds: 1})
-			if err != nil || len(got.Messages) == 0 {
-				continue
-			}
-			var recs []string
-			for _, m := range got.Messages {
-				body, _ := json.Marshal(aws.ToString(m.Body))
-				recs = append(recs, fmt.Sprintf(`{"messageId":%q,"receiptHandle":%q,"body":%s,"attributes":{},"messageAttributes":{},"md5OfBody":"","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:feedpub-fanout","awsRegion":"us-east-1"}`,
-					aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle), body))
-			}
-			answer := workers[n%len(workers)].invoke(t, []byte(`{"Records":[`+strings.Join(recs, ",")+`]}`))
-			var resp sqsResponse
-			if err := json.Unmarshal(answer, &resp); err != nil {
-				t.Errorf("worker answer: %s", answer)
-				continue
-			}
-			failed := map[string]bool{}
-			for _, f := range resp.BatchItemFailures {
-				failed[f.ItemIdentifier] = true
-			}
-			for _, m := range got.Messages {
-				if !failed[aws.ToString(m.MessageId)] {
-					_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle})
-					mu.Lock()
-					handled++
-					mu.Unlock()
-				}
-			}
-		}
-	}()
+	handled := eventSourceMapping(ctx, t, q, queue, workers)
 
 	rng := rand.New(rand.NewPCG(5, 6))
 	write := func(n int) {
@@ -191,10 +146,7 @@ func TestFanOutEqualsOneInvocation(t *testing.T) {
 		t.Fatalf("coordinator: %s\n%s", answer, coordinator.logs())
 	}
 	compare("from scratch")
-	mu.Lock()
-	first := handled
-	mu.Unlock()
-	if first < 3 {
+	if first := handled(); first < 3 {
 		t.Fatalf("%d batches went through the queue, want several", first)
 	}
 	write(6)
@@ -204,5 +156,76 @@ func TestFanOutEqualsOneInvocation(t *testing.T) {
 	}
 	compare("after changes")
 	cancel()
-	wg.Wait()
+	handled()
+}
+
+// startQueue runs local-aws-sqs and creates the fan-out queue in it: the
+// server's endpoint, a client, and the queue's URL.
+func startQueue(t testing.TB) (endpoint string, q *sqs.Client, queue string) {
+	t.Helper()
+	endpoint = startSQS(t)
+	q = sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	created, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("feedpub-fanout")})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	return endpoint, q, aws.ToString(created.QueueUrl)
+}
+
+// eventSourceMapping plays Lambda's SQS event source mapping until ctx
+// ends: a poller a worker, as Lambda runs instances side by side, each
+// receiving up to two messages at a time from queue, invoking its worker
+// with them as an SQS event, and deleting those the worker did not report
+// failed. handled waits, once ctx has ended, for the
+// mapping to stop, and returns how many messages it deleted so far.
+func eventSourceMapping(ctx context.Context, t testing.TB, q *sqs.Client, queue string, workers []*function) (handled func() int) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	n := 0
+	poll := func(worker *function) {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 2, WaitTimeSeconds: 1})
+			if err != nil || len(got.Messages) == 0 {
+				continue
+			}
+			var recs []string
+			for _, m := range got.Messages {
+				body, _ := json.Marshal(aws.ToString(m.Body))
+				recs = append(recs, fmt.Sprintf(`{"messageId":%q,"receiptHandle":%q,"body":%s,"attributes":{},"messageAttributes":{},"md5OfBody":"","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:feedpub-fanout","awsRegion":"us-east-1"}`,
+					aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle), body))
+			}
+			answer := worker.invoke(t, []byte(`{"Records":[`+strings.Join(recs, ",")+`]}`))
+			var resp sqsResponse
+			if err := json.Unmarshal(answer, &resp); err != nil {
+				t.Errorf("worker answer: %s", answer)
+				continue
+			}
+			failed := map[string]bool{}
+			for _, f := range resp.BatchItemFailures {
+				failed[f.ItemIdentifier] = true
+			}
+			for _, m := range got.Messages {
+				if !failed[aws.ToString(m.MessageId)] {
+					_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle})
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+			}
+		}
+	}
+	for _, worker := range workers {
+		wg.Add(1)
+		go poll(worker)
+	}
+	return func() int {
+		if ctx.Err() != nil {
+			wg.Wait()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
 }

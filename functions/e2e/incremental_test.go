@@ -318,7 +318,7 @@ func toBytes(recs []json.RawMessage) [][]byte {
 }
 
 // published returns the published objects of a bucket (feedcheck.Site).
-func published(t *testing.T, client *s3.Client, bucket string) map[string][]byte {
+func published(t testing.TB, client *s3.Client, bucket string) map[string][]byte {
 	t.Helper()
 	objs, err := feedcheck.Site(context.Background(), store.NewS3(client, bucket, ""))
 	if err != nil {
