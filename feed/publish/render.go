@@ -477,7 +477,7 @@ func (r *renderer) render(ctx context.Context, j *job, out *outbox) error {
 	pub := j.pub()
 	var counts [3]int
 	var every [3][][]byte // the items in every format, when read at once
-	together := r.together(j)
+	together := together(r.itemBytes(j))
 	if together {
 		frags, held, err := r.fragments(j, everyFormat, &prev)
 		if err != nil {
@@ -534,10 +534,9 @@ var everyFormat = []int{0, 1, 2}
 // one format at a time with 0.)
 var togetherBelow int64 = 2 << 20
 
-// together reports whether j's items are read in every format at once.
-func (r *renderer) together(j *job) bool {
-	return r.itemBytes(j) <= togetherBelow
-}
+// together reports whether a job whose items take n bytes in every format
+// reads them in every format at once.
+func together(n int64) bool { return n <= togetherBelow }
 
 // fragments returns the items of j's members in the formats want (the
 // others are nil): from the build's items or the entrants, else as
@@ -636,7 +635,7 @@ func (r *renderer) itemBytes(j *job) int64 {
 // output made of them, a third of them again.
 func (r *renderer) weight(j *job) int64 {
 	n := r.itemBytes(j)
-	if n <= togetherBelow {
+	if together(n) {
 		return 4 * n / 3
 	}
 	return 2 * n / 3
