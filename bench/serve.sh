@@ -7,16 +7,17 @@
 # docs/benchmarks.md.
 #
 #   bash bench/serve.sh              # or: make bench
-#   DURATION=5s bash bench/serve.sh  # a quick run
+#   ROUNDS=1 DURATION=2s bash bench/serve.sh  # a quick run
 #
 # The site is a generated corpus (bench/corpus, SIZE articles, full text)
 # built by feedpub with its default precompress: [gzip, br]; the feed is
 # FEED (feeds/index.rss: 50 items, about 280 KB). Both servers serve the
 # same folder: nginx finds feedpub's variants (index.rss.gz, .br) as its
-# static modules expect them. wrk runs -t2 -c32 for DURATION (10s) per row,
-# after a 2 s warm-up of each server.
+# static modules expect them. Each row is ROUNDS (5) rounds of wrk -t2
+# -c32 for DURATION (5s) against each server in turn, after a 2 s warm-up
+# of each: the machine's speed drifts, and a ratio is taken within a round.
 #
-# Environment: SIZE (10000), FEED (feeds/index.rss), DURATION (10s),
+# Environment: SIZE (10000), FEED (feeds/index.rss), DURATION (5s), ROUNDS (5),
 # THREADS (2), CONNECTIONS (32), TMPDIR, GO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,8 @@ root=$PWD
 GO=${GO:-go}
 SIZE=${SIZE:-10000}
 FEED=${FEED:-feeds/index.rss}
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 
@@ -125,7 +127,7 @@ bytes_of() { curl -sS -o /dev/null -w '%{size_download}' -H "Accept-Encoding: $2
 echo "machine: $(nproc) CPUs, $(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "feedpub: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "feed: /$FEED of a $SIZE-article site, $(bytes_of "$fp" identity) bytes (gzip $(bytes_of "$fp" gzip), br $(bytes_of "$fp" br)); wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+echo "feed: /$FEED of a $SIZE-article site, $(bytes_of "$fp" identity) bytes (gzip $(bytes_of "$fp" gzip), br $(bytes_of "$fp" br)); wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds a row"
 [ -n "$brotli_on" ] || echo "note: nginx has no brotli_static module here: its br row serves gzip"
 echo
 
@@ -136,23 +138,41 @@ wrk -t1 -c4 -d2s "http://127.0.0.1:$bp/$FEED" >/dev/null
 
 echo "| request | feedpub req/s | nginx req/s | feedpub/nginx | bare net/http req/s | bare/nginx | errors feedpub / nginx / bare |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-row() { # name args...
+# row name args...: ROUNDS rounds, each running feedpub, nginx and (for
+# gzip) the bare handler in turn; requests per second are the medians,
+# the ratios the medians of each round's ratio (pairing the runs of one
+# round keeps a ratio meaningful while the machine's speed drifts), the
+# errors summed.
+row() {
 	local name=$1
 	shift
-	local f n b
-	# shellcheck disable=SC2206
-	f=($(rps "$fp" "${@//@ETAG@/$(etag_of "$fp" "$accept")}"))
-	# shellcheck disable=SC2206
-	n=($(rps "$np" "${@//@ETAG@/$(etag_of "$np" "$accept")}"))
-	b=(- - 0)
-	if [ "$accept" = gzip ]; then # the yardstick holds the gzip body alone
+	local f n b out=()
+	local fetag netag
+	fetag=$(etag_of "$fp" "$accept")
+	netag=$(etag_of "$np" "$accept")
+	for _ in $(seq "$ROUNDS"); do
 		# shellcheck disable=SC2206
-		b=($(rps "$bp" "${@//@ETAG@/\"bare\"}"))
-	fi
-	awk -v name="$name" -v f="${f[0]}" -v n="${n[0]}" -v b="${b[0]}" -v fe="${f[1]}" -v ne="${n[1]}" -v be="${b[1]}" \
-		'BEGIN {
-			bare = b == "-" ? "-" : sprintf("%.0f", b); bratio = b == "-" ? "-" : sprintf("%.2f×", b / n)
-			printf "| %s | %.0f | %.0f | %.2f× | %s | %s | %d / %d / %s |\n", name, f, n, (n > 0 ? f / n : 0), bare, bratio, fe, ne, be
+		f=($(rps "$fp" "${@//@ETAG@/$fetag}"))
+		# shellcheck disable=SC2206
+		n=($(rps "$np" "${@//@ETAG@/$netag}"))
+		b=(- 0)
+		if [ "$accept" = gzip ]; then # the yardstick holds the gzip body alone
+			# shellcheck disable=SC2206
+			b=($(rps "$bp" "${@//@ETAG@/\"bare\"}"))
+		fi
+		out+=("${f[0]} ${n[0]} ${b[0]} ${f[1]} ${n[1]} ${b[1]}")
+	done
+	printf '%s\n' "${out[@]}" | awk -v name="$name" '
+		function median(a, k,   i, j, t) { # sorts a[1..k] in place
+			for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
+		}
+		{ k++; f[k] = $1; n[k] = $2; b[k] = $3; rf[k] = $2 > 0 ? $1 / $2 : 0; bare = $3 != "-"
+		  if (bare) rb[k] = $3 / $2; fe += $4; ne += $5; be += $6 }
+		END {
+			fn = median(rf, k); bn = bare ? sprintf("%.2f×", median(rb, k)) : "-"
+			bs = bare ? sprintf("%.0f", median(b, k)) : "-"
+			printf "| %s | %.0f | %.0f | %.2f× | %s | %s | %d / %d / %s |\n", name, median(f, k), median(n, k), fn, bs, bn, fe, ne, bare ? be : "-"
 		}'
 }
 accept=gzip

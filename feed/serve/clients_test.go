@@ -37,25 +37,10 @@ const (
 // rawClient asks for codings itself and sees bodies as sent.
 var rawClient = &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 10 * time.Second}
 
+// fetch GETs url with rawClient.
 func fetch(t *testing.T, url string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := rawClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return resp, b.Bytes()
+	return ask(t, rawClient, http.MethodGet, url, header)
 }
 
 // publishedFeeds lists the keys of the feeds and archive pages the site's

@@ -301,7 +301,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, key string) {
 		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	writeBody(w, r, body)
 }
 
 var noStore = []string{"no-store"}
@@ -387,7 +387,7 @@ func (h *Handler) delta(w http.ResponseWriter, r *http.Request, site *snapshot, 
 	}
 	w.WriteHeader(http.StatusIMUsed)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(doc)
+		writeBody(w, r, doc)
 	}
 	return true
 }

@@ -32,23 +32,7 @@ func TestOverHTTP(t *testing.T) {
 	defer manual.CloseIdleConnections()
 	send := func(t *testing.T, c *http.Client, method, target string, header http.Header) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+target, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, b
+		return ask(t, c, method, srv.URL+target, header)
 	}
 
 	var identityETag string
@@ -215,4 +199,26 @@ func raw(t *testing.T, addr, request string) (int, []byte) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, b
+}
+
+// ask asks a server over the network and reads the whole answer.
+func ask(t *testing.T, c *http.Client, method, url string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
 }

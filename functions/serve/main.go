@@ -127,9 +127,11 @@ func listen(ctx context.Context, h http.Handler, addr, feeds string) error {
 		return err
 	}
 	// Slow or idle clients cannot hold connections open for long; a feed
-	// is written well within WriteTimeout even to a slow reader.
+	// is written well within WriteTimeout even to a slow reader. A large
+	// answer leaves corked, its head and body in full segments
+	// (serve.ConnContext).
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, ConnContext: serve.ConnContext}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
