@@ -46,14 +46,17 @@ test: tools lint unit
 
 # One S3-compatible server (versitygw, posix backend) on loopback for every
 # package's tests, stopped when they end; tests make their own buckets.
+# Its log is shown only when a test fails: the fault tests cut uploads
+# short on purpose, and it reports each ("unexpected EOF").
 unit: tools
 	@set -euo pipefail; \
-	  dir=$$(mktemp -d); port=$$(( 20000 + RANDOM % 20000 )); \
-	  versitygw --access feedpubtest --secret feedpubtestsecret --port 127.0.0.1:$$port --quiet posix $$dir & pid=$$!; \
-	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir' EXIT; \
+	  dir=$$(mktemp -d); log=$$(mktemp); port=$$(( 20000 + RANDOM % 20000 )); \
+	  versitygw --access feedpubtest --secret feedpubtestsecret --port 127.0.0.1:$$port --quiet posix $$dir >$$log 2>&1 & pid=$$!; \
+	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir $$log' EXIT; \
 	  for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
 	  echo "versitygw on 127.0.0.1:$$port"; \
-	  FEEDPUB_TEST_S3_ENDPOINT=http://127.0.0.1:$$port FEEDPUB_TEST_TOXIPROXY=$(TOXIPROXY) $(GO) test -race -count=1 -timeout 20m ./...
+	  FEEDPUB_TEST_S3_ENDPOINT=http://127.0.0.1:$$port FEEDPUB_TEST_TOXIPROXY=$(TOXIPROXY) $(GO) test -race -count=1 -timeout 20m ./... || \
+	  { rc=$$?; echo "versitygw's log, last 50 lines:"; tail -n 50 $$log; exit $$rc; }
 
 # Every fuzz target in turn (go test -fuzz takes one at a time), FUZZTIME
 # inputs each; an input that fails is written under the package's
