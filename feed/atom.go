@@ -28,28 +28,18 @@ func atomHead(w *writer, f *Feed) {
 	w.elem("subtitle", s.Description)
 	w.str("<updated>")
 	w.rfc3339(f.Updated)
-	w.str(`</updated><link rel="self" type="application/atom+xml"`)
-	w.attrs("href", f.SelfURL("atom"))
-	w.str(`/><link rel="alternate" type="text/html"`)
-	w.attrs("href", s.URL)
-	w.str("/>")
+	w.str(`</updated>`)
+	w.link("link", "self", "application/atom+xml", f.SelfURL("atom"))
+	w.link("link", "alternate", "text/html", s.URL)
 	if u := f.PreviewURL(); u != "" {
-		w.str(`<link rel="related" type="text/html"`)
-		w.attrs("href", u)
-		w.str("/>")
+		w.link("link", "related", "text/html", u)
 	}
 	if f.Page != "" {
 		w.str("<fh:archive/>")
 	}
-	f.archiveLinks("atom", func(rel, href string) {
-		w.str(`<link rel="` + rel + `" type="application/atom+xml"`)
-		w.attrs("href", href)
-		w.str("/>")
-	})
+	f.archiveLinks("atom", func(rel, href string) { w.link("link", rel, "application/atom+xml", href) })
 	for _, hub := range s.Hubs { // WebSub
-		w.str(`<link rel="hub"`)
-		w.attrs("href", hub)
-		w.str("/>")
+		w.link("link", "hub", "", hub)
 	}
 	atomAuthor(w, s.Author)
 	w.str("<generator")

@@ -29,26 +29,16 @@ func rssHead(w *writer, f *Feed) {
 	w.elem("title", f.Title)
 	w.elem("link", s.URL)
 	w.elem("description", firstOf(s.Description, f.Title))
-	w.str(`<atom:link rel="self" type="application/rss+xml"`)
-	w.attrs("href", f.SelfURL("rss"))
-	w.str("/>")
+	w.link("atom:link", "self", "application/rss+xml", f.SelfURL("rss"))
 	if u := f.PreviewURL(); u != "" { // the page for people, as in Atom
-		w.str(`<atom:link rel="related" type="text/html"`)
-		w.attrs("href", u)
-		w.str("/>")
+		w.link("atom:link", "related", "text/html", u)
 	}
 	if f.Page != "" { // RFC 5005 §4, in RSS as its Appendix B shows
 		w.str("<fh:archive/>")
 	}
-	f.archiveLinks("rss", func(rel, href string) {
-		w.str(`<atom:link rel="` + rel + `" type="application/rss+xml"`)
-		w.attrs("href", href)
-		w.str("/>")
-	})
+	f.archiveLinks("rss", func(rel, href string) { w.link("atom:link", rel, "application/rss+xml", href) })
 	for _, hub := range s.Hubs { // WebSub: where to subscribe for pushes
-		w.str(`<atom:link rel="hub"`)
-		w.attrs("href", hub)
-		w.str("/>")
+		w.link("atom:link", "hub", "", hub)
 	}
 	w.elem("language", s.Language)
 	w.elem("copyright", s.Rights)

@@ -445,6 +445,16 @@ func (w *writer) attrs(kv ...string) {
 	}
 }
 
+// link writes an empty Atom link element (tag is "link" in Atom,
+// "atom:link" in RSS) with its relation, media type and target, leaving
+// out those that are empty.
+func (w *writer) link(tag, rel, typ, href string) {
+	w.char('<')
+	w.str(tag)
+	w.attrs("rel", rel, "type", typ, "href", href)
+	w.str("/>")
+}
+
 // rfc822 writes t as RSS dates are written.
 func (w *writer) rfc822(t time.Time) { w.buf = appendRFC822(w.buf, t) }
 
