@@ -42,7 +42,7 @@ import (
 
 // FormatVersion is the version of the persisted format; a catalog of
 // another version is not read (the build starts afresh).
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Store is where the catalog is persisted: the output store.
 type Store interface {
@@ -300,11 +300,12 @@ type Head struct {
 	Listed int64 `json:"listed,omitempty"`
 	// Now is the clock of the last build (Unix seconds).
 	Now int64 `json:"now,omitempty"`
-	// Journal holds what builds committed since the shards were last
-	// written, oldest first: a build that changes a few entries (an
-	// event) appends them here and writes the head alone; shards are read
-	// with the journal applied.
-	Journal []Delta `json:"journal,omitempty"`
+	// JournalKey names the journal (see MaxJournal): what builds committed
+	// since the shards were last written, which a build applies to the
+	// shards it reads; "" when it is empty. Journal is the journal as
+	// read, or as this build changed it.
+	JournalKey string `json:"journal_key,omitempty"`
+	Journal    Delta  `json:"-"`
 }
 
 // FeedRef is one published feed, as the index page, the OPML list and the
@@ -347,9 +348,6 @@ const (
 	FamilyDocs  = "docs"
 	FamilyIDs   = "ids"
 	FamilyFeeds = "feeds"
-	// FamilyPages is never journaled: a page holds up to a period's
-	// worth of members, too many to copy into the head at every change;
-	// a build writes the shards of the pages it changed.
 	FamilyPages = "pages"
 )
 

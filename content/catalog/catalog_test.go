@@ -320,8 +320,8 @@ func TestJournal(t *testing.T) {
 		s := filled(t, st)
 		commit := func(s *catalog.State, compact bool) { t.Helper(); claimAndCommit(t, s, now, compact) }
 		commit(s, false) // a reset catalog writes its shards whatever it is asked
-		if len(s.Head.Journal) != 0 {
-			t.Fatalf("journal after the first commit: %d deltas", len(s.Head.Journal))
+		if s.Head.Journal.Len() != 0 || s.Head.JournalKey != "" {
+			t.Fatalf("journal after the first commit: %d entries at %q", s.Head.Journal.Len(), s.Head.JournalKey)
 		}
 		slots := fmt.Sprint(s.Head.Slots)
 		for i := range 5 {
@@ -366,16 +366,18 @@ func TestJournal(t *testing.T) {
 			}
 		}
 		r := open(t, st)
-		if len(r.Head.Journal) != 5 {
-			t.Fatalf("journal: %d deltas, want 5", len(r.Head.Journal))
+		// Five builds, merged: 003.json once, the five documents gone,
+		// the feed once, as a patch of its shard's entry.
+		if j := r.Head.Journal; len(j.Docs) != 6 || len(j.FeedPatches) != 1 || len(j.Feeds) != 0 {
+			t.Fatalf("journal: %d documents, %d feed patches, %d feeds whole; want 6, 1, 0", len(j.Docs), len(j.FeedPatches), len(j.Feeds))
 		}
 		check(r, "through the journal")
 		if err := r.LoadAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 		commit(r, true)
-		if len(r.Head.Journal) != 0 || fmt.Sprint(r.Head.Slots) == slots {
-			t.Fatalf("compaction: journal %d, slots %v (were %s)", len(r.Head.Journal), r.Head.Slots, slots)
+		if r.Head.Journal.Len() != 0 || r.Head.JournalKey != "" || fmt.Sprint(r.Head.Slots) == slots {
+			t.Fatalf("compaction: journal %d entries at %q, slots %v (were %s)", r.Head.Journal.Len(), r.Head.JournalKey, r.Head.Slots, slots)
 		}
 		check(open(t, st), "after compaction")
 	})
@@ -422,8 +424,8 @@ func TestCommitOfManyChangesWritesShards(t *testing.T) {
 		}
 		slots := fmt.Sprint(e.Head.Slots)
 		commit(e)
-		if len(e.Head.Journal) != 0 || fmt.Sprint(e.Head.Slots) == slots {
-			t.Fatalf("%d changes: journal %d deltas, slots %v (were %s), want the shards written", n, len(e.Head.Journal), e.Head.Slots, slots)
+		if e.Head.Journal.Len() != 0 || fmt.Sprint(e.Head.Slots) == slots {
+			t.Fatalf("%d changes: journal %d entries, slots %v (were %s), want the shards written", n, e.Head.Journal.Len(), e.Head.Slots, slots)
 		}
 		r := open(t, st)
 		for _, i := range []int{0, n / 2, n - 1} {
@@ -438,8 +440,8 @@ func TestCommitOfManyChangesWritesShards(t *testing.T) {
 			t.Fatal(err)
 		}
 		commit(r)
-		if len(r.Head.Journal) != 1 {
-			t.Fatalf("one change after many: journal %d deltas, want 1", len(r.Head.Journal))
+		if r.Head.Journal.Len() != 1 {
+			t.Fatalf("one change after many: journal %d entries, want 1", r.Head.Journal.Len())
 		}
 		if d, _ := open(t, st).Doc(ctx, "003.json"); d == nil || d.Size != 333 {
 			t.Fatalf("003.json through the journal: %+v", d)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -43,6 +42,9 @@ type shard struct {
 	ids     map[string][]string
 	feeds   map[string]*Feed
 	pages   map[string]*Page // by PageKey
+	// stored is the shard of feeds or pages as read, or as last written:
+	// what the journal's patches are taken against.
+	stored []byte
 	// sealed, when set, is the shard as its commit will write it (see
 	// Seal); its entries are let go until a lookup decodes them again.
 	sealed *sealedShard
@@ -91,8 +93,19 @@ func Open(ctx context.Context, st Store, dir, site, renderer string) (*State, er
 	if s.Head.Format != FormatVersion || s.Head.Site != site || s.Head.Renderer != renderer {
 		s.reset(site, renderer, 1)
 		s.fresh = true
-	} else {
-		s.load()
+		return s, nil
+	}
+	s.load()
+	if s.Head.JournalKey != "" {
+		if err := s.readJournal(ctx); err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				return nil, err
+			}
+			// What the last builds committed is lost: start afresh, as
+			// with lost lists.
+			s.reset(site, renderer, 1)
+			s.fresh = true
+		}
 	}
 	return s, nil
 }
@@ -216,10 +229,13 @@ func (s *State) shard(ctx context.Context, fam string, i int) (*shard, error) {
 		if err := sh.decode(fam, key, obj.Body); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
+		if fam == FamilyFeeds || fam == FamilyPages {
+			sh.stored = obj.Body
+		}
 	}
 	// What builds committed since the shard was written.
-	for _, d := range s.Head.Journal {
-		d.apply(fam, i, s.count(fam), sh)
+	if err := s.Head.Journal.apply(fam, i, s.count(fam), sh); err != nil {
+		return nil, fmt.Errorf("catalog: %s shard %d: %w", fam, i, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -361,50 +377,6 @@ func (s *State) loadShards(ctx context.Context, refs []ref, limit int) error {
 	return g.Wait()
 }
 
-// Delta is what one build changed in the catalog: each entry as it now
-// is, nil (or, for ids, empty) where the entry is gone.
-type Delta struct {
-	Docs  map[string]*Doc     `json:"docs,omitempty"`
-	IDs   map[string][]string `json:"ids,omitempty"`
-	Feeds map[string]*Feed    `json:"feeds,omitempty"`
-}
-
-func (d *Delta) apply(fam string, i, n int, sh *shard) {
-	switch fam {
-	case FamilyDocs:
-		for k, v := range d.Docs {
-			if shardOf(k, n) == i {
-				if v == nil {
-					delete(sh.docs, k)
-				} else {
-					c := *v
-					sh.docs[k] = &c
-				}
-			}
-		}
-	case FamilyIDs:
-		for k, v := range d.IDs {
-			if shardOf(k, n) == i {
-				if len(v) == 0 {
-					delete(sh.ids, k)
-				} else {
-					sh.ids[k] = append([]string(nil), v...)
-				}
-			}
-		}
-	case FamilyFeeds:
-		for k, v := range d.Feeds {
-			if shardOf(k, n) == i {
-				if v == nil {
-					delete(sh.feeds, k)
-				} else {
-					sh.feeds[k] = v.clone()
-				}
-			}
-		}
-	}
-}
-
 func (f *Feed) clone() *Feed {
 	c := *f
 	c.Head = append([]Member(nil), f.Head...)
@@ -423,23 +395,6 @@ func (f *Feed) clone() *Feed {
 		}
 	}
 	return &c
-}
-
-// shardsOf lists, per family, the shards the journal touches.
-func (s *State) journalShards() map[string]map[int]bool {
-	out := map[string]map[int]bool{FamilyDocs: {}, FamilyIDs: {}, FamilyFeeds: {}}
-	for _, d := range s.Head.Journal {
-		for k := range d.Docs {
-			out[FamilyDocs][shardOf(k, s.count(FamilyDocs))] = true
-		}
-		for k := range d.IDs {
-			out[FamilyIDs][shardOf(k, s.count(FamilyIDs))] = true
-		}
-		for k := range d.Feeds {
-			out[FamilyFeeds][shardOf(k, s.count(FamilyFeeds))] = true
-		}
-	}
-	return out
 }
 
 type idEntry struct {
@@ -720,40 +675,42 @@ func (s *State) Release(ctx context.Context) error {
 	return nil
 }
 
-// MaxJournal is how large the head's journal may grow (as JSON) before a
-// commit writes the shards it touches instead.
-const MaxJournal = 32 << 10
-
 // Commit makes this build's changes the catalog's state, conditionally on
 // the head this build claimed (see Claim); the head is committed without
-// the claim. A build that changed few entries appends them to the head's
-// journal, so that it writes the head alone; when compact is set, or the
-// journal would grow past MaxJournal, every shard changed or touched by
-// the journal is written into its other slot and the journal emptied.
+// the claim. A build that changed entries of shards it did not reset
+// merges them into the journal and writes the journal and the head; when
+// compact is set, or the journal would grow past MaxJournal, every shard
+// changed or touched by the journal is written into its other slot and
+// the journal emptied.
 func (s *State) Commit(ctx context.Context, compact bool) error {
 	head := s.Head
 	head.Claim = nil
 	head.Gen++
 	if !compact {
-		delta, whole := s.delta()
+		delta, whole, err := s.delta()
+		if err != nil {
+			return err
+		}
 		if !whole {
-			head.Journal = append(append([]Delta(nil), s.Head.Journal...), delta)
-			if b, err := json.Marshal(head.Journal); err == nil && len(b) <= MaxJournal {
-				// Pages are never journaled: their changed shards are
-				// written now.
-				head.Slots = maps.Clone(s.Head.Slots)
-				slots, err := s.writeShards(ctx, FamilyPages)
-				if err != nil {
+			if delta.Len() == 0 {
+				return s.commitHead(ctx, &head)
+			}
+			head.Journal = s.Head.Journal.merged(delta)
+			stored, err := encodeJournal(&head.Journal)
+			if err != nil {
+				return err
+			}
+			if len(stored) <= MaxJournal {
+				if err := s.writeJournal(ctx, &head, stored); err != nil {
 					return err
 				}
-				head.Slots[FamilyPages] = slots
 				return s.commitHead(ctx, &head)
 			}
 		}
 	}
 	// Compact: the shards the journal names are read (if not yet) and
 	// written with everything else that changed.
-	for fam, shards := range s.journalShards() {
+	for fam, shards := range s.Head.Journal.shards(s.count) {
 		for i := range shards {
 			sh, err := s.shard(ctx, fam, i)
 			if err != nil {
@@ -764,7 +721,7 @@ func (s *State) Commit(ctx context.Context, compact bool) error {
 			s.mu.Unlock()
 		}
 	}
-	head.Journal = nil
+	head.Journal, head.JournalKey = newDelta(), ""
 	head.Slots = map[string][]int8{}
 	for _, fam := range families {
 		slots, err := s.writeShards(ctx, fam)
@@ -810,6 +767,13 @@ func (s *State) writeShards(ctx context.Context, fam string) ([]int8, error) {
 	var batch []*store.Object
 	size := 0
 	for n, i := range dirty {
+		if fam == FamilyFeeds || fam == FamilyPages {
+			// What the next patches are taken against, once committed.
+			s.shards[fam][i].stored = nil
+			if objs[n] != nil {
+				s.shards[fam][i].stored = objs[n].Body
+			}
+		}
 		if objs[n] == nil {
 			slots[i] = -1 // empty: no object
 			continue
@@ -857,22 +821,26 @@ func (s *State) writeAll(ctx context.Context, objs []*store.Object) error {
 // workers is how many shards are read or encoded at once.
 const workers = 8
 
-// delta collects the entries changed since they were read; whole reports
-// a shard changed as a whole (a reset catalog), which only shards can say.
-func (s *State) delta() (d Delta, whole bool) {
+// delta collects the entries changed since they were read, a feed or
+// page its shard held as a patch of it; whole reports a shard changed as
+// a whole (a reset catalog), which only shards can say.
+func (s *State) delta() (d Delta, whole bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d = Delta{Docs: map[string]*Doc{}, IDs: map[string][]string{}, Feeds: map[string]*Feed{}}
+	d = newDelta()
 	for _, fam := range families {
-		if fam == FamilyPages { // never journaled
-			continue
-		}
 		for _, sh := range s.shards[fam] {
 			if sh == nil || !sh.dirty {
 				continue
 			}
 			if len(sh.changed) == 0 {
-				return d, true
+				return d, true, nil
+			}
+			base := newShard()
+			if sh.stored != nil {
+				if err := base.decode(fam, fam+" shard as read", sh.stored); err != nil {
+					return d, false, fmt.Errorf("catalog: %w", err)
+				}
 			}
 			for name := range sh.changed {
 				switch fam {
@@ -881,12 +849,28 @@ func (s *State) delta() (d Delta, whole bool) {
 				case FamilyIDs:
 					d.IDs[name] = sh.ids[name]
 				case FamilyFeeds:
-					d.Feeds[name] = sh.feeds[name]
+					f, was := sh.feeds[name], base.feeds[name]
+					if f != nil && was != nil {
+						if p := feedPatch(was, f); p != nil {
+							d.FeedPatches[name] = p
+							continue
+						}
+					}
+					d.Feeds[name] = f
+				case FamilyPages:
+					pg, was := sh.pages[name], base.pages[name]
+					if pg != nil && was != nil {
+						if p := pagePatch(was, pg); p != nil {
+							d.PagePatches[name] = p
+							continue
+						}
+					}
+					d.Pages[name] = pg
 				}
 			}
 		}
 	}
-	return d, false
+	return d, false, nil
 }
 
 func (s *State) commitHead(ctx context.Context, head *Head) error {
@@ -940,24 +924,35 @@ type lists struct {
 
 // readLists reads the lists the head names.
 func (s *State) readLists(ctx context.Context) error {
-	key := s.dir + s.Head.ListsKey
-	obj, err := s.st.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %s is missing", ErrCorrupt, key)
-	}
-	if err != nil {
-		return fmt.Errorf("catalog: read %s: %w", key, err)
-	}
-	body, err := gunzip(obj.Body)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
-	}
 	var l lists
-	if err := json.Unmarshal(body, &l); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	body, err := s.readGzipJSON(ctx, s.Head.ListsKey, &l)
+	if err != nil {
+		return err
 	}
 	s.Head.Feeds, s.Head.Embargoed, s.Head.Rejected, s.lists = l.Feeds, l.Embargoed, l.Rejected, store.Hash(body)
 	return nil
+}
+
+// readGzipJSON decodes into v the gzip-coded JSON object at key (below
+// the catalog's folder) and returns it decompressed; a missing or
+// unreadable object is ErrCorrupt: the head names it.
+func (s *State) readGzipJSON(ctx context.Context, key string, v any) ([]byte, error) {
+	key = s.dir + key
+	obj, err := s.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read %s: %w", key, err)
+	}
+	body, err := gunzip(obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, key, err)
+	}
+	return body, nil
 }
 
 // writeLists writes head's lists into the slot the head does not name,

@@ -61,6 +61,13 @@ type Root struct {
 	// Gone are the keys of feeds removed after their grace period, with
 	// when (Unix seconds): answered 410 Gone.
 	Gone map[string]int64 `json:"gone,omitempty"`
+	// Recent are the entries changed since their shards were last
+	// written, which replace what the shards hold of them; nil for an
+	// entry removed. A build that changes a few feeds (an event) puts
+	// its entries here, rather than write the shards of every feed it
+	// touched; a listing build (the schedule), or one that would take
+	// Recent past maxRecent bytes, writes them into their shards.
+	Recent map[string]*Object `json:"recent,omitempty"`
 
 	// legacy holds every entry of a format 1 manifest, which has no shards.
 	legacy map[string]*Object
@@ -229,6 +236,11 @@ func DecodeRoot(data []byte) (*Root, error) {
 				return nil, fmt.Errorf("manifest: shard %d is named %q", i, name)
 			}
 		}
+		for key, o := range r.Recent {
+			if o != nil && o.Hash == "" {
+				return nil, fmt.Errorf("manifest: recent %s: no hash", key)
+			}
+		}
 		return &r, nil
 	case 1:
 		var v1 struct {
@@ -271,6 +283,27 @@ func (r *Root) Encode() []byte {
 		b.Write(line)
 	}
 	b.WriteString("\n]")
+	if len(r.Recent) > 0 {
+		// One entry per line, as in a shard.
+		keys := make([]string, 0, len(r.Recent))
+		for k := range r.Recent {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString(",\n\"recent\":{")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			key, _ := json.Marshal(k) // plain data: cannot fail
+			o, _ := json.Marshal(r.Recent[k])
+			b.WriteString("\n")
+			b.Write(key)
+			b.WriteByte(':')
+			b.Write(o)
+		}
+		b.WriteString("\n}")
+	}
 	for _, part := range []struct {
 		name string
 		v    any

@@ -280,6 +280,7 @@ func TestAChangeTouchesItsShards(t *testing.T) {
 
 	st.reset()
 	m = read(t, st)
+	m.Fold() // as a listing build does: the changes go into their shards
 	touched := append(slices.Clone(feeds[7]), feeds[1234]...)
 	if err := m.Load(ctx, touched); err != nil {
 		t.Fatal(err)
@@ -309,7 +310,7 @@ func TestAChangeTouchesItsShards(t *testing.T) {
 			t.Errorf("%s deleted with its root", name)
 		}
 	}
-	m = read(t, st)
+	m = read(t, st) // an event: its change goes into the root's Recent
 	set(t, m, feeds[5][0], manifest.Object{Hash: "newer"}, now.Add(2*time.Minute))
 	retire = commit(t, m, st, now.Add(2*time.Minute))
 	want := []string{}
@@ -328,6 +329,83 @@ func TestAChangeTouchesItsShards(t *testing.T) {
 	}
 	if len(all) != 12000-1 || all[feeds[7][2]].Hash != "new" || all[feeds[5][0]].Hash != "newer" || all[feeds[99][0]] != nil {
 		t.Errorf("%d objects after the changes", len(all))
+	}
+}
+
+// A build that does not fold (an event) writes its changes into the
+// root's Recent and no shard, and an entry set as its shard holds it is
+// not one of them; every reader sees them; past maxRecent bytes, or
+// when asked to fold, the shards are written and Recent emptied.
+func TestRecentEntriesInTheRoot(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_750_000_000, 0)
+	st := newMemStore()
+	m := manifest.New()
+	feeds := feedKeys(2000)
+	for _, keys := range feeds {
+		for _, k := range keys {
+			set(t, m, k, manifest.Object{Hash: store.Hash([]byte(k))}, now)
+		}
+	}
+	commit(t, m, st, now)
+	shards := slices.Clone(m.Shards)
+
+	st.reset()
+	m = read(t, st)
+	set(t, m, feeds[7][0], manifest.Object{Hash: "new"}, now.Add(time.Minute))
+	set(t, m, feeds[8][1], manifest.Object{Hash: store.Hash([]byte(feeds[8][1]))}, now.Add(time.Minute)) // as it was
+	if _, err := m.Remove(ctx, feeds[9][0]); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, m, st, now.Add(time.Minute))
+	if len(st.writes) != 1 || st.writes[0] != layout.Manifest {
+		t.Fatalf("an event's commit wrote %v, want the root alone", st.writes)
+	}
+	r := read(t, st)
+	if !slices.Equal(r.Shards, shards) || len(r.Recent) != 2 || r.Recent[feeds[7][0]] == nil || r.Recent[feeds[9][0]] != nil {
+		t.Fatalf("root after an event: recent %v, shards changed %v", r.Recent, !slices.Equal(r.Shards, shards))
+	}
+	if o, _ := r.Object(ctx, feeds[7][0]); o == nil || o.Hash != "new" {
+		t.Fatalf("the changed entry reads %+v", o)
+	}
+	if o, _ := r.Object(ctx, feeds[9][0]); o != nil {
+		t.Fatalf("the removed entry reads %+v", o)
+	}
+
+	// Past maxRecent bytes: folded.
+	m = read(t, st)
+	for _, keys := range feeds[100:2000] {
+		for _, k := range keys {
+			set(t, m, k, manifest.Object{Hash: "bulk"}, now.Add(3*time.Minute))
+		}
+	}
+	commit(t, m, st, now.Add(3*time.Minute))
+	if r := read(t, st); len(r.Recent) != 0 || slices.Equal(r.Shards, shards) {
+		t.Fatalf("11,400 changes (past 256 KiB): %d recent entries, shards unchanged %v; want them in the shards", len(r.Recent), slices.Equal(r.Shards, shards))
+	}
+	all, err := read(t, st).All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 12000-1 || all[feeds[150][0]].Hash != "bulk" || all[feeds[9][0]] != nil {
+		t.Errorf("%d objects after the fold", len(all))
+	}
+
+	// Asked to fold: Recent goes into the shards.
+	m = read(t, st)
+	set(t, m, feeds[3][0], manifest.Object{Hash: "x"}, now.Add(4*time.Minute))
+	commit(t, m, st, now.Add(4*time.Minute))
+	m = read(t, st)
+	if len(m.Recent) != 1 {
+		t.Fatalf("recent %v, want one entry", m.Recent)
+	}
+	m.Fold()
+	commit(t, m, st, now.Add(5*time.Minute))
+	if r := read(t, st); len(r.Recent) != 0 {
+		t.Fatalf("recent after a fold: %v", r.Recent)
+	}
+	if o, _ := read(t, st).Object(ctx, feeds[3][0]); o == nil || o.Hash != "x" {
+		t.Fatalf("the entry folded reads %+v", o)
 	}
 }
 

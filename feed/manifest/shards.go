@@ -2,8 +2,11 @@ package manifest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -59,16 +62,34 @@ type Manifest struct {
 	tolerant  bool
 	unsharded bool // a new site's entries, in one shard until the commit
 
+	fold bool // write Recent into the shards (see Fold)
+
 	mu     sync.Mutex
 	shards []*shard // by number; nil while not loaded
 }
 
 type shard struct {
 	objects map[string]*Object
-	read    int // entries when it was read
-	dirty   bool
-	lost    bool // missing or corrupt when read: written even under the name it had
+	// stored are the entries its stored bytes hold, before Recent: what
+	// a commit that leaves it as it is compares objects with.
+	stored map[string]*Object
+	read   int // entries when it was read
+	dirty  bool
+	lost   bool // missing or corrupt when read: written even under the name it had
 }
+
+// maxRecent is how many bytes Recent may take in the root: past it a
+// commit writes its entries into their shards. Every server reads the
+// root again when it changes, and an event build reads and writes it: an
+// edit of one article at 10,000 articles changed some 25 entries (its
+// feeds' formats and archive pages), 20 KB of them, so that the root
+// holds about a dozen edits, as many as come between two scheduled
+// builds for a publisher who edits a thousand times a day.
+const maxRecent = 256 << 10
+
+// Fold makes the commit write every entry of Recent into its shard: what a
+// listing build does, so that the root stays small.
+func (m *Manifest) Fold() { m.fold = true }
 
 // New returns the manifest of a site with nothing published yet.
 func New() *Manifest { return &Manifest{Root: Root{Format: Format}} }
@@ -124,7 +145,15 @@ func (m *Manifest) shard(ctx context.Context, i int) (*shard, error) {
 func (m *Manifest) fetch(ctx context.Context, i int) (*shard, error) {
 	name := m.Root.Shards[i]
 	if name == "" {
-		return &shard{objects: map[string]*Object{}}, nil
+		sh := &shard{objects: map[string]*Object{}, stored: map[string]*Object{}}
+		for key, o := range m.Root.Recent {
+			if o != nil && ShardOf(key, len(m.Root.Shards)) == i {
+				c := *o
+				sh.objects[key] = &c
+			}
+		}
+		sh.read = len(sh.objects)
+		return sh, nil
 	}
 	objects, err := m.get(ctx, name)
 	if errors.Is(err, ErrCorrupt) && m.tolerant {
@@ -133,7 +162,20 @@ func (m *Manifest) fetch(ctx context.Context, i int) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &shard{objects: objects, read: len(objects)}, nil
+	sh := &shard{objects: objects, stored: maps.Clone(objects)}
+	for key, o := range m.Root.Recent {
+		if ShardOf(key, len(m.Root.Shards)) != i {
+			continue
+		}
+		if o == nil {
+			delete(objects, key)
+		} else {
+			c := *o
+			objects[key] = &c
+		}
+	}
+	sh.read = len(objects)
+	return sh, nil
 }
 
 func (m *Manifest) get(ctx context.Context, name string) (map[string]*Object, error) {
@@ -301,15 +343,33 @@ func (m *Manifest) Commit(ctx context.Context, st Writer, now time.Time) (retire
 		total = exact // what a shard lost had is not counted
 	}
 	was := m.Root.Shards
+	resharded := false
 	if n := len(m.shards); m.format1() || m.unsharded || n == 0 || total > maxPerShard*n || n > 1 && total < minPerShard*n {
 		if err := m.reshard(ctx, shardsFor(total)); err != nil {
 			return nil, err
 		}
+		resharded = true
+	}
+	recent, ok := m.recent()
+	if !ok || resharded || m.fold {
+		// Every entry of Recent goes into its shard: those not read
+		// yet are read (Recent applied) and written.
+		var is []int
+		for key := range m.Root.Recent {
+			is = append(is, ShardOf(key, len(m.shards)))
+		}
+		if err := m.load(ctx, is); err != nil {
+			return nil, err
+		}
+		for _, i := range is {
+			m.shards[i].dirty = true
+		}
+		recent = nil
 	}
 	next := make([]string, len(m.shards))
 	var writes []*store.Object
 	for i, sh := range m.shards {
-		if sh == nil || !sh.dirty {
+		if sh == nil || !sh.dirty || recent != nil {
 			next[i] = m.Root.Shards[i]
 			continue
 		}
@@ -331,7 +391,7 @@ func (m *Manifest) Commit(ctx context.Context, st Writer, now time.Time) (retire
 		names[name] = true
 	}
 	root := Root{Format: Format, Gen: m.Gen + 1, Built: now.Unix(), Objects: total, Shards: next,
-		Redirects: m.Redirects, Gone: m.Gone}
+		Redirects: m.Redirects, Gone: m.Gone, Recent: recent}
 	for _, name := range was {
 		if name != "" && name != layout.Manifest && !names[name] {
 			root.Retired = append(root.Retired, name)
@@ -348,13 +408,60 @@ func (m *Manifest) Commit(ctx context.Context, st Writer, now time.Time) (retire
 			retire = append(retire, ShardKey(name))
 		}
 	}
-	m.Root, m.unsharded = root, false
+	m.Root, m.unsharded, m.fold = root, false, false
 	for _, sh := range m.shards {
 		if sh != nil {
+			if recent == nil && sh.dirty {
+				sh.stored = maps.Clone(sh.objects)
+			}
 			sh.dirty, sh.lost, sh.read = false, false, len(sh.objects)
 		}
 	}
 	return retire, nil
+}
+
+// recent returns Recent as this build leaves it, when the shards it
+// changed may stay as they are stored: their entries that differ from
+// the stored ones, with those of Recent in shards this build did not
+// change. ok is false when they may not: a shard was lost, or Recent
+// would grow past maxRecent.
+func (m *Manifest) recent() (recent map[string]*Object, ok bool) {
+	recent = maps.Clone(m.Root.Recent)
+	if recent == nil {
+		recent = map[string]*Object{}
+	}
+	n := len(m.shards)
+	for i, sh := range m.shards {
+		if sh == nil || !sh.dirty {
+			continue
+		}
+		if sh.lost || sh.stored == nil {
+			return nil, false
+		}
+		for key := range recent {
+			if ShardOf(key, n) == i {
+				delete(recent, key)
+			}
+		}
+		for key, o := range sh.objects {
+			if was := sh.stored[key]; was == nil || !reflect.DeepEqual(was, o) {
+				recent[key] = o
+			}
+		}
+		for key := range sh.stored {
+			if _, ok := sh.objects[key]; !ok {
+				recent[key] = nil
+			}
+		}
+	}
+	size := 0
+	for key, o := range recent {
+		b, _ := json.Marshal(o) // plain data: cannot fail
+		if size += len(key) + len(b) + 5; size > maxRecent {
+			return nil, false
+		}
+	}
+	return recent, true
 }
 
 // format1 reports whether the manifest was read from a format 1 object.

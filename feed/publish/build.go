@@ -250,6 +250,7 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl.fold = mode != "event"
 	// Rendering reads no document's facts: those the commit writes whole
 	// wait for it encoded.
 	if err := st.Seal(catalog.FamilyDocs, catalog.FamilyIDs); err != nil {
@@ -271,10 +272,10 @@ func (b *Build) run(ctx context.Context) (*Report, error) {
 			b.finish(st, rep)
 			return rep, err
 		}
-		// An event build appends its changes to the catalog's journal;
+		// An event build merges its changes into the catalog's journal;
 		// a listing build, which reads every document shard anyway, folds
 		// the journal into the shards.
-		if err := st.Commit(ctx, mode != "event"); err != nil {
+		if err := st.Commit(ctx, pl.fold); err != nil {
 			err = fmt.Errorf("publish: commit: %w", err)
 			if !errors.Is(err, catalog.ErrLost) {
 				err = errors.Join(err, release(ctx, st))

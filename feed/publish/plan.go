@@ -31,6 +31,11 @@ type plan struct {
 	// archived are the archive pages of every feed the plan looked at, by
 	// feed name, oldest first.
 	archived map[string][]string
+	// fold is set for a build that lists the corpus (or reads all of
+	// it): it writes the catalog's journal and the manifest's recent
+	// entries into their shards. An event build adds to them instead,
+	// so that its writes follow what it changed.
+	fold bool
 }
 
 // job is one feed, or one archive page of a feed, to render.

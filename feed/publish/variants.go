@@ -270,6 +270,9 @@ func (b *Build) writeManifest(ctx context.Context, out *outbox, pl *plan, now ti
 	if len(b.Site.Redirects) > 0 {
 		m.Redirects = b.Site.Redirects
 	}
+	if pl.fold {
+		m.Fold()
+	}
 	retire, err := m.Commit(ctx, b.Out, now)
 	if err != nil {
 		return nil, wrap(err)

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/feedpub/feedpub/feed/feedcheck"
 	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/manifest"
+	"github.com/feedpub/feedpub/feed/publish"
 	"github.com/feedpub/feedpub/feed/serve"
 )
 
@@ -148,5 +150,70 @@ func TestRetiredShardReadsTheRootAgain(t *testing.T) {
 	}
 	if b := body(t, resp); !strings.Contains(string(b), "嫦娥六号 再更新") {
 		t.Errorf("%s: not the newest version", target)
+	}
+}
+
+// event publishes the site as at now with an event build of the
+// documents names.
+func (s *site) event(now time.Time, names ...string) {
+	s.t.Helper()
+	b := &publish.Build{Site: exampleSite(s.t, s.extra), Articles: store.NewFolder(s.articles), Out: store.NewFolder(s.out), Now: now, Keys: names}
+	if _, err := b.Run(context.Background()); err != nil {
+		s.t.Fatalf("event build: %v", err)
+	}
+}
+
+// An event build puts the entries it changes into the root's Recent,
+// beside shards it leaves as they were: the handler serves those entries,
+// not the shards' (which a server had read already), for every
+// representation; an article deleted leaves its feeds; the next listing
+// build folds Recent into the shards, and the handler serves the same.
+func TestRecentEntriesServed(t *testing.T) {
+	s := newSite(t)
+	clock := buildTime.Add(time.Hour)
+	h := serve.New(store.NewFolder(s.out), serve.WithRevalidate(time.Second))
+	serve.SetClock(h, func() time.Time { return clock })
+	const target = "/feeds/index.rss"
+	first := get(t, h, target, hdr("Accept-Encoding", "gzip"))
+	etag := first.Header.Get("ETag")
+	body(t, first)
+	shards := rootOf(t, s.out).Shards
+
+	s.retitle("chang-e-6-launch.json", "嫦娥六号 事件更新")
+	s.event(buildTime.Add(2*time.Hour), "chang-e-6-launch.json")
+	root := rootOf(t, s.out)
+	if len(root.Recent) == 0 || !slices.Equal(root.Shards, shards) {
+		t.Fatalf("after an event: %d recent entries, shards rewritten %v; want the changes in the root alone", len(root.Recent), !slices.Equal(root.Shards, shards))
+	}
+	if root.Recent[strings.TrimPrefix(target, "/")] == nil {
+		t.Fatalf("%s is not among the recent entries: %v", target, root.Recent)
+	}
+	clock = clock.Add(2 * time.Second) // past the revalidation interval
+	for _, coding := range []string{"", "gzip", "br"} {
+		resp := get(t, h, target, hdr("Accept-Encoding", coding))
+		b := body(t, resp)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == etag {
+			t.Fatalf("%s (%q) after the event: %d, ETag %s (was %s)", target, coding, resp.StatusCode, resp.Header.Get("ETag"), etag)
+		}
+		if enc := resp.Header.Get("Content-Encoding"); enc != "" {
+			b = decode(t, enc, b)
+		}
+		if !strings.Contains(string(b), "嫦娥六号 事件更新") {
+			t.Fatalf("%s (%q) after the event: not the new version", target, coding)
+		}
+	}
+	if got := get(t, h, target, hdr("If-None-Match", etag)).StatusCode; got != http.StatusOK {
+		t.Errorf("the old version's ETag after the event: %d, want 200", got)
+	}
+
+	// The fold: the same answers from the shards.
+	s.build(buildTime.Add(3 * time.Hour))
+	if root := rootOf(t, s.out); len(root.Recent) != 0 {
+		t.Fatalf("a listing build left %d recent entries", len(root.Recent))
+	}
+	clock = clock.Add(2 * time.Second)
+	resp := get(t, h, target, nil)
+	if b := body(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "嫦娥六号 事件更新") {
+		t.Fatalf("%s after the fold: %d, not the new version", target, resp.StatusCode)
 	}
 }

@@ -18,9 +18,12 @@ import (
 // snapshot is the published site as one manifest's root described it:
 // its shards are read as requests first need them.
 type snapshot struct {
-	version   string    // of the manifest's root, as the store named it
-	checked   time.Time // when the store was last asked
-	shards    []*slot
+	version string    // of the manifest's root, as the store named it
+	checked time.Time // when the store was last asked
+	shards  []*slot
+	// recent are the objects the root holds beyond its shards, which
+	// replace what the shards say of them; nil for one removed.
+	recent    map[string]*object
 	gone      map[string]int64  // keys of feeds removed: 410
 	redirects map[string]string // feed name -> the name it moved to: 301
 }
@@ -109,6 +112,27 @@ var varyAcceptEncoding = []string{"Accept-Encoding"}
 func newSnapshot(root *manifest.Root, version string, checked time.Time, last *snapshot) *snapshot {
 	s := &snapshot{version: version, checked: checked, shards: make([]*slot, len(root.Shards)),
 		gone: root.Gone, redirects: root.Redirects}
+	if len(root.Recent) > 0 {
+		// Bodies in memory are taken over from the recent objects
+		// before, not from the shards': a body is counted once.
+		entries := make(map[string]*manifest.Object, len(root.Recent))
+		for key, e := range root.Recent {
+			if e != nil {
+				entries[key] = e
+			}
+		}
+		s.recent = newObjects(entries, func(key string) *object {
+			if last == nil {
+				return nil
+			}
+			return last.recent[key]
+		})
+		for key, e := range root.Recent {
+			if e == nil {
+				s.recent[key] = nil
+			}
+		}
+	}
 	if legacy := root.Legacy(); legacy != nil {
 		// A manifest of format 1 is one object: all of it is in hand.
 		sl := &slot{name: layout.Manifest}
@@ -225,6 +249,9 @@ func newObjects(entries map[string]*manifest.Object, last func(key string) *obje
 func resident(objects map[string]*object) int64 {
 	var n int64
 	for _, o := range objects {
+		if o == nil { // removed (a recent entry)
+			continue
+		}
 		for _, rp := range o.all() {
 			if rp != nil {
 				if c := rp.body.Load(); c != nil {
@@ -243,6 +270,9 @@ var errShardGone = errors.New("serve: a shard of the manifest is gone")
 // lookup returns the object the site publishes under key, nil for none,
 // reading its shard when no request needed it before.
 func (h *Handler) lookup(ctx context.Context, site *snapshot, key string) (*object, error) {
+	if o, ok := site.recent[key]; ok {
+		return o, nil
+	}
 	if len(site.shards) == 0 {
 		return nil, nil
 	}
@@ -457,7 +487,7 @@ func (h *Handler) decode(obj *store.Object, version string, now time.Time, last 
 		return nil, fmt.Errorf("serve: %s: %w", layout.Manifest, err)
 	}
 	s := newSnapshot(root, version, now, last)
-	var kept int64 // what the new site keeps; the rest goes with the old one
+	kept := resident(s.recent) // what the new site keeps; the rest goes with the old one
 	for _, sl := range s.shards {
 		for _, x := range []*slot{sl, sl.prev.Load()} {
 			if x == nil {
@@ -506,6 +536,11 @@ func (h *Handler) body(ctx context.Context, site *snapshot, rp *rep) ([]byte, []
 // all returns the objects of the shards read so far.
 func (s *snapshot) all() func(yield func(*object) bool) {
 	return func(yield func(*object) bool) {
+		for _, o := range s.recent {
+			if o != nil && !yield(o) {
+				return
+			}
+		}
 		for _, sl := range s.shards {
 			objs := sl.objects.Load()
 			if objs == nil {
