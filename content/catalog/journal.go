@@ -31,7 +31,7 @@ import (
 // MaxJournal is how large the journal may grow, gzip-coded as it is
 // stored, before a commit writes the shards it touches instead: a build
 // reads the journal, and an event writes it, whole.
-const MaxJournal = 256 << 10
+const MaxJournal = 128 << 10
 
 // journalKeys are the two slots of the journal: a commit writes the one
 // the head does not name.

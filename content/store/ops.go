@@ -33,6 +33,7 @@ const (
 	// dot-folder, which no listing shows) read and written.
 	opStateRead
 	opStateWritten
+	opStatePut // writes of internal state, among the puts
 	numOps
 )
 
@@ -46,6 +47,9 @@ type OpCounts struct {
 	// keys Ops.State tells, by default those below a dot-folder) read and
 	// written: what a build keeps about the site, as it moves.
 	StateRead, StateWritten int64
+	// StatePut counts the puts (already in Put) of internal state: Put
+	// less StatePut is the published objects written.
+	StatePut int64
 }
 
 // add counts one operation; a nil Ops counts nothing.
@@ -63,6 +67,7 @@ func (o *Ops) state(key string, n int, written bool) {
 	}
 	if written {
 		o.n[opStateWritten].Add(int64(n))
+		o.n[opStatePut].Add(1)
 	} else {
 		o.n[opStateRead].Add(int64(n))
 	}
@@ -87,6 +92,7 @@ func (o *Ops) Snapshot() OpCounts {
 		NotModified:  o.n[opNotModified].Load(),
 		StateRead:    o.n[opStateRead].Load(),
 		StateWritten: o.n[opStateWritten].Load(),
+		StatePut:     o.n[opStatePut].Load(),
 	}
 }
 
@@ -104,6 +110,7 @@ func (c OpCounts) Sub(before OpCounts) OpCounts {
 		NotModified:  c.NotModified - before.NotModified,
 		StateRead:    c.StateRead - before.StateRead,
 		StateWritten: c.StateWritten - before.StateWritten,
+		StatePut:     c.StatePut - before.StatePut,
 	}
 }
 
@@ -113,7 +120,7 @@ func (c OpCounts) String() string {
 	s := fmt.Sprintf("list=%d get=%d head=%d put=%d delete=%d notmodified=%d",
 		c.List, c.Get, c.Head, c.Put, c.Delete, c.NotModified)
 	if c.StateRead > 0 || c.StateWritten > 0 {
-		s += fmt.Sprintf(" state_read=%s state_written=%s", kib(c.StateRead), kib(c.StateWritten))
+		s += fmt.Sprintf(" state_read=%s state_written=%s state_put=%d", kib(c.StateRead), kib(c.StateWritten), c.StatePut)
 	}
 	return s
 }

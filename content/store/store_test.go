@@ -112,7 +112,8 @@ func TestOps(t *testing.T) {
 }
 
 // The bytes of internal state (below a dot-folder) are counted as they are
-// read and written; those of published objects are not.
+// read and written, and its writes among the puts; those of published
+// objects are not.
 func TestOpsCountStateBytes(t *testing.T) {
 	ops := new(store.Ops)
 	f := store.NewFolder(t.TempDir())
@@ -136,10 +137,10 @@ func TestOpsCountStateBytes(t *testing.T) {
 		}
 	}
 	got := ops.Snapshot()
-	if got.StateWritten != 1000+24+2048 || got.StateRead != 1000 {
-		t.Errorf("state written %d, read %d; want 3072 and 1000", got.StateWritten, got.StateRead)
+	if got.StateWritten != 1000+24+2048 || got.StateRead != 1000 || got.StatePut != 3 || got.Put != 4 {
+		t.Errorf("state written %d, read %d, in %d of %d puts; want 3072 and 1000, in 3 of 4", got.StateWritten, got.StateRead, got.StatePut, got.Put)
 	}
-	if s := got.String(); !strings.HasSuffix(s, " state_read=1.0KiB state_written=3.0KiB") {
+	if s := got.String(); !strings.HasSuffix(s, " state_read=1.0KiB state_written=3.0KiB state_put=3") {
 		t.Errorf("String: %q", s)
 	}
 }
