@@ -17,6 +17,7 @@ import (
 	"github.com/feedpub/feedpub/content/store"
 	"github.com/feedpub/feedpub/feed"
 	"github.com/feedpub/feedpub/feed/feedcheck"
+	"github.com/feedpub/feedpub/feed/layout"
 	"github.com/feedpub/feedpub/feed/publish"
 )
 
@@ -322,4 +323,62 @@ func checkOutputs(t *testing.T, files map[string][]byte) {
 			}
 		}
 	}
+}
+
+// An event build writes the objects it changes and four of state (the
+// catalog's head twice, its journal, the manifest's root): no shard,
+// whatever the site's size, until the journal or the root's recent entries
+// pass their bounds. The scheduled build folds them into their shards,
+// and the next event writes four again.
+func TestEventStateWritesFollowTheChange(t *testing.T) {
+	site := loadSite(t)
+	dir, outDir := t.TempDir(), t.TempDir()
+	c := &corpus{t: t, rng: rand.New(rand.NewPCG(3, 7)), dir: dir, files: map[string]bool{}, now: day}
+	for i := range 60 {
+		d := c.document().with("id", fmt.Sprintf("e%03d", i)).without("status")
+		d["published"] = c.now.Add(-time.Duration(i+1) * time.Hour).Format(time.RFC3339)
+		body, _ := json.Marshal(d)
+		c.write(fmt.Sprintf("e%03d.json", i), body)
+	}
+	out := store.NewFolder(outDir)
+	ops := &store.Ops{State: layout.State} // the delta packs are served: outputs
+	out.Count(ops)
+	build := func(keys ...string) (*publish.Report, store.OpCounts) {
+		t.Helper()
+		before := ops.Snapshot()
+		rep := run(t, &publish.Build{Site: site, Articles: store.NewFolder(dir), Out: out, Now: c.now, Keys: keys})
+		return rep, ops.Snapshot().Sub(before)
+	}
+	edit := func(i, n int) string {
+		t.Helper()
+		name := fmt.Sprintf("e%03d.json", i)
+		var d doc
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || json.Unmarshal(data, &d) != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		d["title"] = fmt.Sprintf("Edited %d 改稿", n)
+		body, _ := json.Marshal(d)
+		c.write(name, body)
+		return name
+	}
+	events := func(from int) {
+		t.Helper()
+		for n := from; n < from+5; n++ {
+			rep, got := build(edit(n*7%60, n))
+			if rep.Mode != "event" || len(rep.Written) == 0 {
+				t.Fatalf("edit %d: a %s build that wrote %v", n, rep.Mode, rep.Written)
+			}
+			if got.StatePut != 4 || got.Put-got.StatePut < int64(len(rep.Written)) {
+				t.Errorf("edit %d: %d puts, %d of them state; want 4 of state and the %d outputs written (and their variants)", n, got.Put, got.StatePut, len(rep.Written))
+			}
+		}
+	}
+	build() // from scratch
+	events(0)
+	rep, got := build() // the schedule: a listing build folds
+	if rep.Mode != "incremental" || got.StatePut <= 4 {
+		t.Errorf("the listing build after 5 events (%s): %d state writes, want the shards the events touched", rep.Mode, got.StatePut)
+	}
+	events(5)
 }
