@@ -16,8 +16,9 @@
 //	pages  one entry per archive page of a feed (RFC 5005): every member
 //	       published in its period, and what was published of it
 //
-// A build reads the head, then only the shards of the keys, ids and feeds
-// it touches. Shards alternate between two slots, and the head names the
+// A build reads the head and the journal beside it (what builds committed
+// since the shards were written; see MaxJournal), then only the shards of
+// the keys, ids, feeds and pages it touches. Shards alternate between two slots, and the head names the
 // slot in use, so a build that stops half-way never changes the state the
 // committed head describes; only the holder of the head's claim writes
 // (see Claim).
