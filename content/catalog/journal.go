@@ -65,29 +65,26 @@ func (d *Delta) merged(later Delta) Delta {
 	m := newDelta()
 	maps.Copy(m.Docs, d.Docs)
 	maps.Copy(m.IDs, d.IDs)
-	maps.Copy(m.Feeds, d.Feeds)
-	maps.Copy(m.FeedPatches, d.FeedPatches)
-	maps.Copy(m.Pages, d.Pages)
-	maps.Copy(m.PagePatches, d.PagePatches)
 	maps.Copy(m.Docs, later.Docs)
 	maps.Copy(m.IDs, later.IDs)
-	for k, f := range later.Feeds {
-		m.Feeds[k] = f
-		delete(m.FeedPatches, k)
-	}
-	for k, p := range later.FeedPatches {
-		m.FeedPatches[k] = p
-		delete(m.Feeds, k)
-	}
-	for k, pg := range later.Pages {
-		m.Pages[k] = pg
-		delete(m.PagePatches, k)
-	}
-	for k, p := range later.PagePatches {
-		m.PagePatches[k] = p
-		delete(m.Pages, k)
-	}
+	mergeEntries(m.Feeds, m.FeedPatches, d.Feeds, d.FeedPatches)
+	mergeEntries(m.Feeds, m.FeedPatches, later.Feeds, later.FeedPatches)
+	mergeEntries(m.Pages, m.PagePatches, d.Pages, d.PagePatches)
+	mergeEntries(m.Pages, m.PagePatches, later.Pages, later.PagePatches)
 	return m
+}
+
+// mergeEntries puts the entries of a family that journals patches, whole
+// or patched, into whole and patches, each replacing what they held of it.
+func mergeEntries[T, P any](whole map[string]*T, patches map[string]*P, fromWhole map[string]*T, fromPatches map[string]*P) {
+	for k, v := range fromWhole {
+		whole[k] = v
+		delete(patches, k)
+	}
+	for k, p := range fromPatches {
+		patches[k] = p
+		delete(whole, k)
+	}
 }
 
 // apply puts the journal's entries of shard i of fam (of n) into sh, as
@@ -117,51 +114,52 @@ func (d *Delta) apply(fam string, i, n int, sh *shard) error {
 			}
 		}
 	case FamilyFeeds:
-		for k, v := range d.Feeds {
-			if in(k) {
-				if v == nil {
-					delete(sh.feeds, k)
-				} else {
-					sh.feeds[k] = v.clone()
-				}
-			}
-		}
-		for k, p := range d.FeedPatches {
-			if !in(k) {
-				continue
-			}
-			f := sh.feeds[k]
-			if f == nil {
-				return fmt.Errorf("%w: the journal patches feed %s, which its shard lacks", ErrCorrupt, k)
-			}
-			if err := p.apply(f); err != nil {
-				return err
-			}
-		}
+		return applyEntries(in, sh.feeds, d.Feeds, d.FeedPatches, (*Feed).clone)
 	case FamilyPages:
-		for k, v := range d.Pages {
-			if in(k) {
-				if v == nil {
-					delete(sh.pages, k)
-				} else {
-					sh.pages[k] = v.clone()
-				}
-			}
-		}
-		for k, p := range d.PagePatches {
-			if !in(k) {
-				continue
-			}
-			pg := sh.pages[k]
-			if pg == nil {
-				return fmt.Errorf("%w: the journal patches page %q, which its shard lacks", ErrCorrupt, k)
-			}
-			if err := p.apply(pg); err != nil {
-				return err
+		return applyEntries(in, sh.pages, d.Pages, d.PagePatches, (*Page).clone)
+	}
+	return nil
+}
+
+// applyEntries puts the entries named in (of a family that journals
+// patches) into entries, as read from their shard: a whole one copied,
+// nil ones removed, patches applied to the shard's.
+func applyEntries[T any, P interface{ apply(*T) error }](in func(string) bool, entries, whole map[string]*T, patches map[string]P, clone func(*T) *T) error {
+	for k, v := range whole {
+		if in(k) {
+			if v == nil {
+				delete(entries, k)
+			} else {
+				entries[k] = clone(v)
 			}
 		}
 	}
+	for k, p := range patches {
+		if !in(k) {
+			continue
+		}
+		e := entries[k]
+		if e == nil {
+			return fmt.Errorf("%w: the journal patches %q, which its shard lacks", ErrCorrupt, k)
+		}
+		if err := p.apply(e); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// noteEntry records entry name of a family that journals patches, as it
+// now is (cur), against its shard's (was): as a patch when one says it
+// exactly (diff), else whole.
+func noteEntry[T, P any](name string, cur, was *T, diff func(was, cur *T) *P, whole map[string]*T, patches map[string]*P) {
+	if cur != nil && was != nil {
+		if p := diff(was, cur); p != nil {
+			patches[name] = p
+			return
+		}
+	}
+	whole[name] = cur
 }
 
 // shards lists, per family, the shards the journal touches (of the

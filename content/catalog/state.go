@@ -849,23 +849,9 @@ func (s *State) delta() (d Delta, whole bool, err error) {
 				case FamilyIDs:
 					d.IDs[name] = sh.ids[name]
 				case FamilyFeeds:
-					f, was := sh.feeds[name], base.feeds[name]
-					if f != nil && was != nil {
-						if p := feedPatch(was, f); p != nil {
-							d.FeedPatches[name] = p
-							continue
-						}
-					}
-					d.Feeds[name] = f
+					noteEntry(name, sh.feeds[name], base.feeds[name], feedPatch, d.Feeds, d.FeedPatches)
 				case FamilyPages:
-					pg, was := sh.pages[name], base.pages[name]
-					if pg != nil && was != nil {
-						if p := pagePatch(was, pg); p != nil {
-							d.PagePatches[name] = p
-							continue
-						}
-					}
-					d.Pages[name] = pg
+					noteEntry(name, sh.pages[name], base.pages[name], pagePatch, d.Pages, d.PagePatches)
 				}
 			}
 		}

@@ -284,25 +284,8 @@ func (r *Root) Encode() []byte {
 	}
 	b.WriteString("\n]")
 	if len(r.Recent) > 0 {
-		// One entry per line, as in a shard.
-		keys := make([]string, 0, len(r.Recent))
-		for k := range r.Recent {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteString(",\n\"recent\":{")
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			key, _ := json.Marshal(k) // plain data: cannot fail
-			o, _ := json.Marshal(r.Recent[k])
-			b.WriteString("\n")
-			b.Write(key)
-			b.WriteByte(':')
-			b.Write(o)
-		}
-		b.WriteString("\n}")
+		b.WriteString(",\n\"recent\":")
+		writeEntries(&b, r.Recent) // one per line, as in a shard
 	}
 	for _, part := range []struct {
 		name string
@@ -381,13 +364,28 @@ func check(objects map[string]*Object) error {
 // encodeShard writes a shard's entries, one object per line, gzip-coded
 // (zcat shows them).
 func encodeShard(objects map[string]*Object) []byte {
+	var b bytes.Buffer
+	b.WriteString("{\"objects\":")
+	writeEntries(&b, objects)
+	b.WriteString("}\n")
+	var z bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&z)
+	zw.Write(b.Bytes()) // into memory: cannot fail
+	zw.Close()
+	gzipWriters.Put(zw)
+	return z.Bytes()
+}
+
+// writeEntries writes objects as a JSON object, one entry per line in key
+// order, so that a diff of two versions shows the entries that changed.
+func writeEntries(b *bytes.Buffer, objects map[string]*Object) {
 	keys := make([]string, 0, len(objects))
 	for k := range objects {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteString("{\"objects\":{")
+	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
@@ -399,14 +397,7 @@ func encodeShard(objects map[string]*Object) []byte {
 		b.WriteByte(':')
 		b.Write(o)
 	}
-	b.WriteString("\n}}\n")
-	var z bytes.Buffer
-	zw := gzipWriters.Get().(*gzip.Writer)
-	zw.Reset(&z)
-	zw.Write(b.Bytes()) // into memory: cannot fail
-	zw.Close()
-	gzipWriters.Put(zw)
-	return z.Bytes()
+	b.WriteString("\n}")
 }
 
 // gzipWriters are reused: a writer holds about a megabyte of tables, and

@@ -143,24 +143,16 @@ func (m *Manifest) shard(ctx context.Context, i int) (*shard, error) {
 }
 
 func (m *Manifest) fetch(ctx context.Context, i int) (*shard, error) {
-	name := m.Root.Shards[i]
-	if name == "" {
-		sh := &shard{objects: map[string]*Object{}, stored: map[string]*Object{}}
-		for key, o := range m.Root.Recent {
-			if o != nil && ShardOf(key, len(m.Root.Shards)) == i {
-				c := *o
-				sh.objects[key] = &c
-			}
+	objects := map[string]*Object{}
+	if name := m.Root.Shards[i]; name != "" {
+		var err error
+		objects, err = m.get(ctx, name)
+		if errors.Is(err, ErrCorrupt) && m.tolerant {
+			return &shard{objects: map[string]*Object{}, dirty: true, lost: true}, nil
 		}
-		sh.read = len(sh.objects)
-		return sh, nil
-	}
-	objects, err := m.get(ctx, name)
-	if errors.Is(err, ErrCorrupt) && m.tolerant {
-		return &shard{objects: map[string]*Object{}, dirty: true, lost: true}, nil
-	}
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	sh := &shard{objects: objects, stored: maps.Clone(objects)}
 	for key, o := range m.Root.Recent {
