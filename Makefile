@@ -121,9 +121,11 @@ $(TOOLS)/aws-lambda-rie:
 # 1k/10k/100k articles, incremental builds and their store operations on a
 # folder and on versitygw, event-to-feed freshness under the emulator, the
 # renderers against gorilla/feeds, cold starts, serving against nginx, what
-# the sanitiser and the publish gate cost. Results: docs/benchmarks.md.
+# the sanitiser and the publish gate cost, what a build cannot avoid (the
+# floor). Results: docs/benchmarks.md.
 bench: tools deps
 	bash bench/build.sh
+	bash bench/floor.sh
 	bash bench/incremental.sh
 	bash bench/renderers.sh
 	bash bench/coldstart.sh

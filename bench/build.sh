@@ -54,13 +54,8 @@ VARIANTS=${VARIANTS:-1}
 need_pkg hugo hugo
 [ -x /usr/bin/time ] || { need_pkg /usr/bin/time time; }
 
-# The work folder: on disk, not in memory (a tmpfs would hold the corpora and
-# outputs in RAM and make writes look free).
-parent=${TMPDIR:-/tmp}
-if [ "$(df --output=fstype "$parent" 2>/dev/null | tail -1)" = tmpfs ]; then
-	parent=/var/tmp
-fi
-work=$(mktemp -d "$parent/feedpub-bench.XXXXXX")
+# The work folder: on disk, not in memory.
+work=$(mktemp -d "$(disk_dir)/feedpub-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/outs"
 if [ -n "${RAW:-}" ]; then
@@ -87,10 +82,6 @@ else
 fi
 (cd "$src" && "$GO" build -o "$work/bin/feedpub" ./functions/build)
 "$GO" build -o "$work/bin/convert" ./bench/hugo/convert
-hugos_work='precompress: []
-archives: {site: none, category: none, tag: none, author: none}
-previews: false
-deltas: 0'
 { cat bench/site.yaml; echo "$hugos_work"; } >"$work/site-full.yaml"
 { cat bench/site-summaries.yaml; echo "$hugos_work"; } >"$work/site-summaries.yaml"
 "$GO" build -o "$work/bin/chart" ./bench/chart

@@ -12,3 +12,21 @@ need_pkg() {
 		exit 1
 	fi
 }
+
+# disk_dir: where a bench's work folder goes: TMPDIR (or /tmp) unless that is
+# a tmpfs, which would hold the corpora and outputs in RAM and make writes
+# look free; /var/tmp then.
+disk_dir() {
+	local parent=${TMPDIR:-/tmp}
+	if [ "$(df --output=fstype "$parent" 2>/dev/null | tail -1)" = tmpfs ]; then
+		parent=/var/tmp
+	fi
+	echo "$parent"
+}
+
+# hugos_work: what a site file gains to do Hugo's work alone: no
+# precompressed variants, archive pages, preview pages or delta packs.
+hugos_work='precompress: []
+archives: {site: none, category: none, tag: none, author: none}
+previews: false
+deltas: 0'

@@ -17,8 +17,12 @@
 # -c32 for DURATION (5s) against each server in turn, after a 2 s warm-up
 # of each: the machine's speed drifts, and a ratio is taken within a round.
 #
+# PIN=1 gives the servers CPU 1 and wrk CPU 0 (taskset; nginx then runs one
+# worker, Go sizes GOMAXPROCS from the affinity): each side its own core,
+# instead of the client and the server taking turns on both.
+#
 # Environment: SIZE (10000), FEED (feeds/index.rss), DURATION (5s), ROUNDS (5),
-# THREADS (2), CONNECTIONS (32), TMPDIR, GO.
+# THREADS (2), CONNECTIONS (32), PIN (unset), TMPDIR, GO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,6 +33,11 @@ DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
+PIN=${PIN:-}
+srv=() cli=() workers=2
+if [ -n "$PIN" ]; then
+	srv=(taskset -c 1) cli=(taskset -c 0) workers=1
+fi
 
 . bench/lib.sh
 need_pkg nginx nginx
@@ -61,11 +70,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
 
 fp=$(free_port)
-"$work/serve" -feeds "$work/site" -addr "127.0.0.1:$fp" 2>"$work/serve.log" &
+"${srv[@]}" "$work/serve" -feeds "$work/site" -addr "127.0.0.1:$fp" 2>"$work/serve.log" &
 pids+=($!)
 
 bp=$(free_port)
-"$work/bareserve" -file "$work/site/$FEED.gz" -addr "127.0.0.1:$bp" 2>"$work/bare.log" &
+"${srv[@]}" "$work/bareserve" -file "$work/site/$FEED.gz" -addr "127.0.0.1:$bp" 2>"$work/bare.log" &
 pids+=($!)
 
 np=$(free_port)
@@ -77,7 +86,7 @@ if [ -e "$brotli_module" ]; then
 fi
 cat >"$work/nginx/nginx.conf" <<EOF
 $brotli_load
-worker_processes 2;
+worker_processes $workers;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
@@ -101,7 +110,7 @@ http {
 	}
 }
 EOF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+"${srv[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 wait_port "$fp"
 wait_port "$bp"
@@ -116,7 +125,7 @@ rps() {
 	local port=$1
 	shift
 	local out
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$@" "http://127.0.0.1:$port/$FEED")
+	out=$("${cli[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$@" "http://127.0.0.1:$port/$FEED")
 	local r e
 	r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 	e=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
@@ -127,7 +136,7 @@ bytes_of() { curl -sS -o /dev/null -w '%{size_download}' -H "Accept-Encoding: $2
 echo "machine: $(nproc) CPUs, $(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "feedpub: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "feed: /$FEED of a $SIZE-article site, $(bytes_of "$fp" identity) bytes (gzip $(bytes_of "$fp" gzip), br $(bytes_of "$fp" br)); wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds a row"
+echo "feed: /$FEED of a $SIZE-article site, $(bytes_of "$fp" identity) bytes (gzip $(bytes_of "$fp" gzip), br $(bytes_of "$fp" br)); wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds a row${PIN:+; servers on CPU 1, wrk on CPU 0}"
 [ -n "$brotli_on" ] || echo "note: nginx has no brotli_static module here: its br row serves gzip"
 echo
 

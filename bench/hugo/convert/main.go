@@ -6,6 +6,8 @@
 //	  -out SITE -now 2025-06-01T00:00:00Z
 //	hugo --source SITE --layoutDir layouts-full --destination OUT   # full text
 //	hugo --source SITE --layoutDir layouts-embedded --destination OUT # summaries
+//	hugo --source SITE --config hugo.json,three-formats.json --layoutDir layouts-full \
+//	  --destination OUT # full text in RSS, Atom and JSON Feed, as feedpub writes them
 //
 // Documents are read with content.Parse, as the build reads them, in the
 // site's time zone. Each published article whose time has come becomes
@@ -25,7 +27,11 @@
 // SITE/layouts-full/_default/rss.xml is a full-text RSS template (the body
 // in content:encoded, authors, categories and tags, as feedpub's items
 // have); SITE/layouts-embedded is empty, so Hugo uses its embedded RSS
-// template (summaries in description).
+// template (summaries in description). SITE/three-formats.json, given after
+// hugo.json, adds Atom (atom.xml) and JSON Feed (feed.json) outputs to every
+// list page, rendered by layouts-full/_default/list.atom.xml and
+// list.jsonfeed.json: Hugo doing the work of a feedpub build, three formats
+// a feed.
 package main
 
 import (
@@ -110,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s is not empty", *out)
 	}
 	posts := filepath.Join(*out, "content", "posts")
-	for _, dir := range []string{posts, filepath.Join(*out, "layouts-full", "_default"), filepath.Join(*out, "layouts-embedded")} {
+	for _, dir := range []string{posts, filepath.Join(*out, "layouts-full", "_default"), filepath.Join(*out, "layouts-full", "partials"), filepath.Join(*out, "layouts-embedded")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
@@ -118,8 +124,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := writeConfig(*out, site, *format); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*out, "layouts-full", "_default", "rss.xml"), []byte(fullTextRSS), 0o644); err != nil {
-		return err
+	for name, text := range map[string]string{
+		"_default/rss.xml": fullTextRSS, "_default/list.atom.xml": fullTextAtom,
+		"_default/list.jsonfeed.json": fullTextJSON, "partials/feedpages.html": feedPages,
+	} {
+		if err := os.WriteFile(filepath.Join(*out, "layouts-full", name), []byte(text), 0o644); err != nil {
+			return err
+		}
 	}
 
 	names, err := filepath.Glob(filepath.Join(*articles, "*.json"))
@@ -277,19 +288,36 @@ func writeConfig(out string, site *feed.Site, format string) error {
 	if format == "md" {
 		cfg["markup"] = map[string]any{"goldmark": map[string]any{"renderer": map[string]bool{"unsafe": true}}}
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err := writeJSON(filepath.Join(out, "hugo.json"), cfg); err != nil {
+		return err
+	}
+	three := []string{"RSS", "Atom", "JSONFeed"}
+	return writeJSON(filepath.Join(out, "three-formats.json"), map[string]any{
+		"mediaTypes": map[string]any{
+			"application/atom+xml":  map[string][]string{"suffixes": {"xml"}},
+			"application/feed+json": map[string][]string{"suffixes": {"json"}},
+		},
+		"outputFormats": map[string]any{
+			"Atom":     map[string]any{"mediaType": "application/atom+xml", "baseName": "atom", "rel": "alternate"},
+			"JSONFeed": map[string]any{"mediaType": "application/feed+json", "baseName": "feed", "isPlainText": true, "rel": "alternate"},
+		},
+		"outputs": map[string][]string{"home": three, "section": three, "taxonomy": three, "term": three},
+	})
+}
+
+func writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "hugo.json"), append(b, '\n'), 0o644)
+	return os.WriteFile(name, append(b, '\n'), 0o644)
 }
 
-// fullTextRSS is Hugo's embedded RSS template (v0.111) with, in each item,
-// the body in content:encoded, the authors in dc:creator and the categories
-// and tags in category, as feedpub's full-text RSS items carry them. Hugo
-// v0.111 has no transform.XMLEscape: html escapes the body for XML as the
-// embedded template escapes the summary.
-const fullTextRSS = `{{- $pctx := . -}}
+// feedPages is the partial the full-text templates start with: the pages of
+// a list page's feed as Hugo's embedded RSS template (v0.111) chooses them,
+// every regular page of the site or section, or the term's pages, newest
+// first, the first limit of them.
+const feedPages = `{{- $pctx := . -}}
 {{- if .IsHome -}}{{ $pctx = .Site }}{{- end -}}
 {{- $pages := slice -}}
 {{- if or $.IsHome $.IsSection -}}
@@ -301,6 +329,15 @@ const fullTextRSS = `{{- $pctx := . -}}
 {{- if ge $limit 1 -}}
 {{- $pages = $pages | first $limit -}}
 {{- end -}}
+{{- return $pages -}}
+`
+
+// fullTextRSS is Hugo's embedded RSS template (v0.111) with, in each item,
+// the body in content:encoded, the authors in dc:creator and the categories
+// and tags in category, as feedpub's full-text RSS items carry them. Hugo
+// v0.111 has no transform.XMLEscape: html escapes the body for XML as the
+// embedded template escapes the summary.
+const fullTextRSS = `{{- $pages := partial "feedpages.html" . -}}
 {{- printf "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>" | safeHTML }}
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
   <channel>
@@ -334,4 +371,51 @@ const fullTextRSS = `{{- $pctx := . -}}
     {{- end }}
   </channel>
 </rss>
+`
+
+// fullTextAtom is the Atom feed of a list page with what fullTextRSS puts
+// in an item: title, link, dates, authors, categories and tags, the body.
+const fullTextAtom = `{{- $pages := partial "feedpages.html" . -}}
+{{- printf "<?xml version=\"1.0\" encoding=\"utf-8\"?>" | safeHTML }}
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>{{ if eq .Title .Site.Title }}{{ .Site.Title }}{{ else }}{{ with .Title }}{{ . }} on {{ end }}{{ .Site.Title }}{{ end }}</title>
+  <id>{{ .Permalink }}</id>
+  <updated>{{ .Date.Format "2006-01-02T15:04:05-07:00" | safeHTML }}</updated>
+  <generator>Hugo</generator>
+  {{- with .OutputFormats.Get "Atom" }}
+  {{ printf "<link href=%q rel=\"self\" type=%q />" .Permalink .MediaType | safeHTML }}
+  {{- end }}
+  {{- range $pages }}
+  <entry>
+    <title>{{ .Title }}</title>
+    <link href="{{ .Permalink }}"/>
+    <id>{{ .Permalink }}</id>
+    <published>{{ .Date.Format "2006-01-02T15:04:05-07:00" | safeHTML }}</published>
+    <updated>{{ .Lastmod.Format "2006-01-02T15:04:05-07:00" | safeHTML }}</updated>
+    {{- range .Params.authors }}
+    <author><name>{{ . }}</name></author>
+    {{- end }}
+    {{- range .Params.categories }}
+    <category term="{{ . }}"/>
+    {{- end }}
+    {{- range .Params.tags }}
+    <category term="{{ . }}"/>
+    {{- end }}
+    <content type="html">{{ .Content | html }}</content>
+  </entry>
+  {{- end }}
+</feed>
+`
+
+// fullTextJSON is the JSON Feed 1.1 of a list page, with the same fields.
+const fullTextJSON = `{{- $pages := partial "feedpages.html" . -}}
+{"version":"https://jsonfeed.org/version/1.1","title":{{ .Title | jsonify }},"home_page_url":{{ .Permalink | jsonify }}
+{{- with .OutputFormats.Get "JSONFeed" }},"feed_url":{{ .Permalink | jsonify }}{{ end }},"items":[
+{{- range $i, $p := $pages }}{{ if $i }},{{ end }}
+{"id":{{ $p.Permalink | jsonify }},"url":{{ $p.Permalink | jsonify }},"title":{{ $p.Title | jsonify }},
+"date_published":{{ $p.Date.Format "2006-01-02T15:04:05-07:00" | jsonify }},"date_modified":{{ $p.Lastmod.Format "2006-01-02T15:04:05-07:00" | jsonify }},
+"authors":[{{ range $j, $a := $p.Params.authors }}{{ if $j }},{{ end }}{"name":{{ $a | jsonify }}}{{ end }}],
+"tags":{{ union ($p.Params.categories | default slice) ($p.Params.tags | default slice) | jsonify }},
+"content_html":{{ $p.Content | jsonify }}}
+{{- end }}]}
 `
