@@ -50,12 +50,13 @@ type Handler struct {
 	Work func(ctx context.Context, msg []byte) error
 }
 
-// Result is what an invocation returns: the report of the build it ran, or
-// none when the event asked for nothing.
+// Result is what an invocation returns: the summary of the build it ran
+// (its counts and first rejections; the whole report is in the output
+// store), or none when the event asked for nothing.
 type Result struct {
-	Trigger string          `json:"trigger"`
-	Built   bool            `json:"built"`
-	Report  *publish.Report `json:"report,omitempty"`
+	Trigger string           `json:"trigger"`
+	Built   bool             `json:"built"`
+	Report  *publish.Summary `json:"report,omitempty"`
 }
 
 // envelope has the fields that tell the event kinds apart.
@@ -125,10 +126,14 @@ func (h *Handler) build(ctx context.Context, job Job) (*Result, error) {
 		"mode", rep.Mode, "keys", len(job.Keys), "fetched", rep.Articles.Fetched,
 		"published", rep.Articles.Published, "rejected", len(rep.Rejected),
 		"written", len(rep.Written), "unchanged", len(rep.Unchanged))
-	for _, r := range rep.Rejected {
+	sum := rep.Summary()
+	for _, r := range sum.Rejected {
 		h.logger().WarnContext(ctx, "rejected article", "key", r.Key, "problems", r.Problems)
 	}
-	return &Result{Trigger: trigger, Built: true, Report: rep}, nil
+	if more := len(rep.Rejected) - len(sum.Rejected); more > 0 {
+		h.logger().WarnContext(ctx, "more rejected articles", "count", more, "report", sum.Key)
+	}
+	return &Result{Trigger: trigger, Built: true, Report: sum}, nil
 }
 
 // result returns r as an answer, or no answer at all when err is set (not a

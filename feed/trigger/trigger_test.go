@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -162,12 +164,67 @@ func TestHandle(t *testing.T) {
 				t.Errorf("Built: got %v, want %v", res.Built, built)
 			}
 			switch {
-			case built && res.Report != b.report:
-				t.Errorf("Report: got %+v, want the build's report", res.Report)
+			case built && !reflect.DeepEqual(res.Report, b.report.Summary()):
+				t.Errorf("Report: got %+v, want the summary of the build's report", res.Report)
 			case !built && res.Report != nil:
 				t.Errorf("Report: got %+v, want none", res.Report)
 			}
 		})
+	}
+}
+
+// TestAnswerDoesNotGrowWithTheSite: a synchronous invocation's answer is at
+// most 6 MB, and a report lists every feed and output; the answer carries
+// the counts and the first rejections, and names the whole report.
+func TestAnswerDoesNotGrowWithTheSite(t *testing.T) {
+	h, b := newHandler("articles/", nil)
+	rep := &publish.Report{Mode: "event", Articles: publish.Counts{Read: 1_000_000, Fetched: 1, Rejected: 10_000, Published: 990_000}}
+	for i := range 50_000 {
+		name := fmt.Sprintf("tag/t%05d", i)
+		rep.Feeds = append(rep.Feeds, publish.FeedReport{Name: name, Title: name, Items: 50, URL: "https://feeds.example.com/feeds/" + name + ".rss"})
+		for _, ext := range []string{".rss", ".atom", ".json"} {
+			rep.Unchanged = append(rep.Unchanged, "feeds/"+name+ext)
+		}
+	}
+	for i := range 10_000 {
+		rep.Rejected = append(rep.Rejected, publish.Rejection{Key: fmt.Sprintf("articles/bad-%05d.json", i)})
+	}
+	rep.Written = []string{"feeds/index.rss", "feeds/index.atom", "feeds/index.json"}
+	rep.Hubs = []publish.HubReport{{Hub: "https://hub.example.com/", Topics: 3, Failed: []string{"a", "b"}, Error: "hub answered 503"}}
+	b.report = rep
+
+	got, err := h.Handle(invocation(), readEvent(t, "s3-put.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answer) > 16<<10 {
+		t.Fatalf("answer: %d bytes for a report of 50,000 feeds, want a few KB", len(answer))
+	}
+	var res struct {
+		Report struct {
+			Articles   publish.Counts      `json:"articles"`
+			Rejected   []publish.Rejection `json:"rejected"`
+			Feeds      int                 `json:"feeds"`
+			Written    int                 `json:"written"`
+			Unchanged  int                 `json:"unchanged"`
+			HubsFailed int                 `json:"hubs_failed"`
+			Key        string              `json:"report_key"`
+		} `json:"report"`
+	}
+	decode(t, answer, &res)
+	r := res.Report
+	if r.Articles != rep.Articles || r.Feeds != 50_000 || r.Written != 3 || r.Unchanged != 150_000 || r.HubsFailed != 2 {
+		t.Errorf("counts: got %+v", r)
+	}
+	if len(r.Rejected) != publish.SummaryRejections || r.Rejected[0].Key != "articles/bad-00000.json" {
+		t.Errorf("rejected: got %d, first %+v; want the first %d", len(r.Rejected), r.Rejected[:min(1, len(r.Rejected))], publish.SummaryRejections)
+	}
+	if r.Key != "build-report.json" {
+		t.Errorf("report_key: got %q, want build-report.json", r.Key)
 	}
 }
 
