@@ -3,7 +3,8 @@
 // endpoint that already holds a corpus and its built site; each round edits
 // one recent article, sends the S3 notification of that change, and times
 // the invocation — from the event reaching the function to every affected
-// output committed to the store. It prints the percentiles.
+// output committed to the store. It prints the percentiles, and each
+// event's time and the function's answer on standard error.
 //
 //	go run ./bench/freshness -bootstrap BIN -rie aws-lambda-rie -articles s3://content/articles \
 //	    -site s3://content/site.yaml -out s3://feeds/ -n 50
@@ -123,6 +124,7 @@ func run() error {
 		if !bytes.Contains(answer, []byte(`"built":true`)) {
 			return fmt.Errorf("event %d: %s\n%s", i, answer, logs.String())
 		}
+		fmt.Fprintf(os.Stderr, "event %d: %s %s\n", i, d.Round(time.Millisecond), bytes.TrimSpace(answer))
 		if i > 0 { // the first pays the function's cold start
 			took = append(took, d)
 		}
