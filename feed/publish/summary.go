@@ -38,6 +38,9 @@ func (r *Report) Summary() *Summary {
 		Feeds:    len(r.Feeds), Written: len(r.Written), Unchanged: len(r.Unchanged), Withheld: len(r.Withheld),
 		Key: layout.Report,
 	}
+	if s.Rejected == nil {
+		s.Rejected = []Rejection{} // "rejected": [], as in the report
+	}
 	for _, h := range r.Hubs {
 		s.HubsFailed += len(h.Failed)
 	}
